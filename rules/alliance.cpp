@@ -1,0 +1,147 @@
+#include "rules/alliance.h"
+
+#include <limits>
+
+#include "rules/keys.h"
+
+namespace aw::rules {
+
+namespace {
+constexpr std::size_t kLocal = std::numeric_limits<std::size_t>::max();
+
+const nlohmann::json* child(const nlohmann::json& node, std::string_view key) {
+  if (!node.is_object()) return nullptr;
+  auto it = node.find(key);
+  return it == node.end() ? nullptr : &*it;
+}
+
+const std::string* stringAt(const nlohmann::json& node, std::string_view key) {
+  const nlohmann::json* v = child(node, key);
+  return v && v->is_string() ? &v->get_ref<const std::string&>() : nullptr;
+}
+
+std::string annotationPath(std::string_view key) {
+  return "metadata.annotations[" + std::string(key) + "]";
+}
+}  // namespace
+
+std::string_view subnetRoleName(SubnetRole r) { return r == SubnetRole::Pod ? "pod" : "service"; }
+
+void addSubnets(Member& member, std::string_view text, SubnetRole role, const std::string& path) {
+  for (const std::string& element : splitCidrList(text)) {
+    CidrParse p = parseCidr(element);
+    if (p.cidr) {
+      member.subnets.push_back({*p.cidr, role, path});
+    } else {
+      member.malformed.push_back({element, path, p.error, p.suggestion});
+    }
+  }
+  (role == SubnetRole::Pod ? member.podDeclared : member.serviceDeclared) = true;
+}
+
+Member memberFromObject(KindId kind, const nlohmann::json& object, const Member* configured) {
+  Member m;
+  m.kind = kind;
+  const nlohmann::json* metadata = child(object, "metadata");
+  const nlohmann::json* spec = child(object, "spec");
+  if (metadata) {
+    if (const std::string* name = stringAt(*metadata, "name")) m.name = *name;
+  }
+  m.origin = std::string(kindInfo(kind).kind) + " " + m.name;
+  const nlohmann::json* annotations = metadata ? child(*metadata, "annotations") : nullptr;
+  auto annotation = [&](std::string_view key) -> const std::string* {
+    return annotations ? stringAt(*annotations, key) : nullptr;
+  };
+
+  if (const std::string* pod = annotation(keys::kPodSubnetAnnotation)) {
+    addSubnets(m, *pod, SubnetRole::Pod, annotationPath(keys::kPodSubnetAnnotation));
+  } else if (configured && configured->podDeclared) {
+    for (const Subnet& s : configured->subnets) {
+      if (s.role == SubnetRole::Pod) m.subnets.push_back(s);
+    }
+    m.podDeclared = true;
+  }
+  if (const std::string* svc = annotation(keys::kServiceSubnetAnnotation)) {
+    addSubnets(m, *svc, SubnetRole::Service, annotationPath(keys::kServiceSubnetAnnotation));
+  } else if (configured && configured->serviceDeclared) {
+    for (const Subnet& s : configured->subnets) {
+      if (s.role == SubnetRole::Service) m.subnets.push_back(s);
+    }
+    m.serviceDeclared = true;
+  }
+
+  if (kind == KindId::IstioFederation) {
+    if (const std::string* td = spec ? stringAt(*spec, "trustDomain") : nullptr) {
+      m.domain = *td;
+      m.domainPath = "spec.trustDomain";
+    }
+  } else {
+    if (const std::string* d = annotation(keys::kClusterDomainAnnotation)) {
+      m.domain = *d;
+      m.domainPath = annotationPath(keys::kClusterDomainAnnotation);
+    }
+    const nlohmann::json* ingress = spec ? child(*spec, "enableIngressGateway") : nullptr;
+    m.multiNetwork = !(ingress && ingress->is_boolean() && !ingress->get<bool>());
+  }
+  if (m.domain.empty() && configured && !configured->domain.empty()) {
+    m.domain = configured->domain;
+    m.domainPath = configured->domainPath;
+  }
+  return m;
+}
+
+std::vector<Member> overlayMembers(std::vector<Member> base, std::vector<Member> overlay) {
+  for (Member& o : overlay) {
+    bool replaced = false;
+    for (Member& b : base) {
+      if (b.sameIdentity(o.kind, o.name)) {
+        b = std::move(o);
+        replaced = true;
+        break;
+      }
+    }
+    if (!replaced) base.push_back(std::move(o));
+  }
+  return base;
+}
+
+Alliance::Alliance(LocalCluster local, std::vector<Member> members)
+    : local_(std::move(local)), members_(std::move(members)) {
+  build();
+}
+
+void Alliance::build() {
+  for (std::size_t s = 0; s < local_.subnets.size(); ++s) {
+    index_.add(local_.subnets[s].cidr, refs_.size());
+    refs_.push_back({kLocal, s});
+  }
+  for (std::size_t m = 0; m < members_.size(); ++m) {
+    for (std::size_t s = 0; s < members_[m].subnets.size(); ++s) {
+      index_.add(members_[m].subnets[s].cidr, refs_.size());
+      refs_.push_back({m, s});
+    }
+  }
+  index_.build();
+}
+
+const Member* Alliance::find(KindId kind, std::string_view name) const {
+  for (const Member& m : members_) {
+    if (m.sameIdentity(kind, name)) return &m;
+  }
+  return nullptr;
+}
+
+std::vector<Alliance::Hit> Alliance::overlapping(const Cidr& cidr) const {
+  std::vector<Hit> hits;
+  index_.forEachOverlap(cidr, [&](const CidrIndex::Entry& e) {
+    const Ref& r = refs_[e.owner];
+    if (r.member == kLocal) {
+      hits.push_back({&local_.subnets[r.subnet], nullptr});
+    } else {
+      hits.push_back({&members_[r.member].subnets[r.subnet], &members_[r.member]});
+    }
+  });
+  return hits;
+}
+
+}  // namespace aw::rules

@@ -1,0 +1,43 @@
+// Small readers for objects the shape check has already vetted. They still tolerate any JSON
+// (returning "absent"), so a rule can never throw on input.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+namespace aw::rules::json {
+
+using nlohmann::json;
+
+inline const json* child(const json* node, std::string_view key) {
+  if (node == nullptr || !node->is_object()) return nullptr;
+  auto it = node->find(key);
+  return it == node->end() || it->is_null() ? nullptr : &*it;
+}
+
+// child(child(node, a), b)...: at(obj, {"spec", "ports"}).
+inline const json* at(const json* node, std::initializer_list<std::string_view> path) {
+  for (std::string_view key : path) node = child(node, key);
+  return node;
+}
+
+inline const std::string* string(const json* node) {
+  return node && node->is_string() ? &node->get_ref<const std::string&>() : nullptr;
+}
+
+inline const json* array(const json* node) { return node && node->is_array() ? node : nullptr; }
+inline const json* object(const json* node) { return node && node->is_object() ? node : nullptr; }
+
+// An integer or an integer-valued string, as text ("80", "http").
+inline std::string scalarText(const json* node) {
+  if (node == nullptr) return {};
+  if (node->is_string()) return node->get<std::string>();
+  if (node->is_number_integer()) return std::to_string(node->get<long long>());
+  if (node->is_number_unsigned()) return std::to_string(node->get<unsigned long long>());
+  return {};
+}
+
+}  // namespace aw::rules::json

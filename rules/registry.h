@@ -1,0 +1,45 @@
+// The rule table: every rule's metadata and its pure function. The server, the `check` command,
+// the docs and the webhook manifests all read this table.
+#pragma once
+
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "rules/alliance.h"
+#include "rules/finding.h"
+#include "rules/kinds.h"
+#include "rules/options.h"
+#include "rules/request.h"
+#include "rules/shape.h"
+
+namespace aw::rules {
+
+struct Context {
+  const Alliance& alliance;
+  const Settings& settings;
+};
+
+using CheckFn = void (*)(const Request&, const Context&, const RuleOptions&, Outcome&);
+
+struct RuleInfo {
+  std::string_view id;       // stable: service-port-names
+  std::string_view summary;  // one line, for docs and --help
+  std::vector<KindId> kinds;
+  std::vector<OptionSpec> options;  // options[0] is always "action"
+  bool mutating = false;            // true: produces a patch, served on /mutate
+  std::vector<FieldShape> reads;    // the fields it reads and their JSON types
+  CheckFn check = nullptr;
+};
+
+std::span<const RuleInfo> registry();
+const RuleInfo* findRule(std::string_view id);
+
+// Runs every enabled validating rule for the request's kind. The object is shape-checked first;
+// on a shape error no rule runs and Outcome::shapeErrors says why. DELETE and CONNECT, and kinds
+// not in the table, yield an empty outcome.
+Outcome validate(const Request& request, const Context& context);
+// Same for the mutating rules; Outcome::patch holds the JSONPatch operations.
+Outcome mutate(const Request& request, const Context& context);
+
+}  // namespace aw::rules

@@ -1,0 +1,49 @@
+// service-port-names: every port of a Service exported to the federation needs a name, because
+// remote clusters build their ServiceEntries from port names.
+#include <cctype>
+
+#include "rules/all_rules.h"
+#include "rules/json_access.h"
+#include "rules/keys.h"
+#include "rules/service_ports.h"
+
+namespace aw::rules {
+
+namespace {
+
+void check(const Request& request, const Context&, const RuleOptions& options, Outcome& out) {
+  const bool all = options.get("scope") == "all";
+  if (!all && !isPublicService(*request.object)) return;
+  const json::json* ports = json::array(json::at(request.object, {"spec", "ports"}));
+  if (ports == nullptr) return;
+  for (std::size_t i = 0; i < ports->size(); ++i) {
+    const json::json* port = &(*ports)[i];
+    const std::string* name = json::string(json::child(port, "name"));
+    if (name != nullptr && !name->empty()) continue;
+    const ServicePort p = describeServicePort(port);
+    std::string why = all ? "and this webhook's scope: all asks for a name on every port"
+                          : "and public federation services need a name on every port";
+    out.findings.push_back({"service-port-names", "spec.ports[" + std::to_string(i) + "]",
+                            "port " + p.label + " has no name, " + why +
+                                " (add for example name: " + p.suggestedName + ")",
+                            options.action()});
+  }
+}
+
+}  // namespace
+
+const RuleInfo& servicePortNamesRule() {
+  static const RuleInfo kRule{
+      .id = "service-port-names",
+      .summary = "Every port of a public federation Service (or of every Service, scope: all) "
+                 "has a name",
+      .kinds = {KindId::Service},
+      .options = {{"action", {"deny", "warn", "audit", "off"}, "deny"},
+                  {"scope", {"public", "all"}, "public"}},
+      .reads = kServicePortShapes,
+      .check = check,
+  };
+  return kRule;
+}
+
+}  // namespace aw::rules

@@ -1,0 +1,35 @@
+// What the two Service port rules share: the public-service test, the shapes they read, and how
+// a port is described in a message.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "rules/shape.h"
+
+namespace aw::rules {
+
+inline const std::vector<FieldShape> kServicePortShapes = {
+    {"metadata", kObject},
+    {"metadata.labels", kObject},
+    {"spec", kObject},
+    {"spec.ports", kArray},
+    {"spec.ports[]", kObject},
+    {"spec.ports[].name", kString},
+    {"spec.ports[].port", kInteger | kString},
+    {"spec.ports[].protocol", kString},
+    {"spec.ports[].appProtocol", kString},
+};
+
+// Labelled federation.istio.deckhouse.io/public-service, with any value.
+bool isPublicService(const nlohmann::json& service);
+
+struct ServicePort {
+  std::string label;          // "80/TCP"
+  std::string suggestedName;  // "tcp-80"
+};
+ServicePort describeServicePort(const nlohmann::json* port);
+
+}  // namespace aw::rules

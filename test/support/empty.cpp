@@ -1,0 +1,1 @@
+// Keeps aw_test_support non-empty when no support sources exist yet.

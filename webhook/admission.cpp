@@ -1,0 +1,140 @@
+#include "webhook/admission.h"
+
+#include <openssl/evp.h>
+
+namespace aw::webhook {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr std::string_view kV1 = "admission.k8s.io/v1";
+constexpr std::string_view kV1beta1 = "admission.k8s.io/v1beta1";
+
+struct Bad {
+  std::string message;
+};
+
+const json* field(const json& obj, std::string_view key) {
+  auto it = obj.find(key);
+  return it == obj.end() || it->is_null() ? nullptr : &*it;
+}
+
+std::string stringField(const json& obj, std::string_view key, std::string_view path,
+                        bool required) {
+  const json* v = field(obj, key);
+  if (v == nullptr) {
+    if (required) throw Bad{std::string(path) + " is missing"};
+    return {};
+  }
+  if (!v->is_string()) throw Bad{std::string(path) + " must be a string"};
+  return v->get<std::string>();
+}
+
+}  // namespace
+
+rules::Request AdmissionRequest::toRulesRequest() const {
+  rules::Request r;
+  r.kind = rules::findKind(group, kind);
+  r.version = version;
+  r.operation = operation;
+  r.name = name;
+  r.namespace_ = namespace_;
+  r.object = &object;
+  r.oldObject = oldObject.is_null() ? nullptr : &oldObject;
+  return r;
+}
+
+DecodeResult decodeAdmissionReview(std::string_view body) {
+  DecodeResult result;
+  json doc = json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) {
+    result.error = "request body is not valid JSON; expected an AdmissionReview";
+    return result;
+  }
+  try {
+    if (!doc.is_object()) throw Bad{"request body is not a JSON object; expected an AdmissionReview"};
+    AdmissionRequest req;
+    req.apiVersion = stringField(doc, "apiVersion", "apiVersion", true);
+    if (req.apiVersion != kV1 && req.apiVersion != kV1beta1) {
+      throw Bad{"apiVersion \"" + req.apiVersion +
+                "\" is not supported; expected admission.k8s.io/v1 or admission.k8s.io/v1beta1"};
+    }
+    const std::string kind = stringField(doc, "kind", "kind", true);
+    if (kind != "AdmissionReview") throw Bad{"kind \"" + kind + "\" is not AdmissionReview"};
+    const json* request = field(doc, "request");
+    if (request == nullptr) throw Bad{"request is missing"};
+    if (!request->is_object()) throw Bad{"request must be an object"};
+    req.uid = stringField(*request, "uid", "request.uid", true);
+    if (req.uid.empty()) throw Bad{"request.uid is empty"};
+
+    const json* kindObj = field(*request, "kind");
+    if (kindObj == nullptr) throw Bad{"request.kind is missing"};
+    if (!kindObj->is_object()) throw Bad{"request.kind must be an object"};
+    req.group = stringField(*kindObj, "group", "request.kind.group", false);
+    req.version = stringField(*kindObj, "version", "request.kind.version", true);
+    req.kind = stringField(*kindObj, "kind", "request.kind.kind", true);
+
+    const std::string op = stringField(*request, "operation", "request.operation", true);
+    if (op == "CREATE") {
+      req.operation = rules::Operation::Create;
+    } else if (op == "UPDATE") {
+      req.operation = rules::Operation::Update;
+    } else if (op == "DELETE") {
+      req.operation = rules::Operation::Delete;
+    } else if (op == "CONNECT") {
+      req.operation = rules::Operation::Connect;
+    } else {
+      throw Bad{"request.operation \"" + op + "\" is not CREATE, UPDATE, DELETE or CONNECT"};
+    }
+    req.name = stringField(*request, "name", "request.name", false);
+    req.namespace_ = stringField(*request, "namespace", "request.namespace", false);
+    if (const json* user = field(*request, "userInfo")) {
+      if (!user->is_object()) throw Bad{"request.userInfo must be an object"};
+      req.username = stringField(*user, "username", "request.userInfo.username", false);
+    }
+    if (const json* dry = field(*request, "dryRun")) {
+      if (!dry->is_boolean()) throw Bad{"request.dryRun must be true or false"};
+      req.dryRun = dry->get<bool>();
+    }
+    // Move the objects out of the parsed document instead of copying them.
+    json& mutableRequest = doc["request"];
+    if (mutableRequest.contains("object")) req.object = std::move(mutableRequest["object"]);
+    if (mutableRequest.contains("oldObject")) req.oldObject = std::move(mutableRequest["oldObject"]);
+    result.request = std::move(req);
+  } catch (const Bad& bad) {
+    result.error = bad.message;
+  }
+  return result;
+}
+
+std::string encodeAdmissionReview(std::string_view apiVersion, std::string_view uid,
+                                  const AdmissionResponse& r) {
+  json response = {{"uid", uid}, {"allowed", r.allowed}};
+  if (!r.allowed) {
+    response["status"] = {{"code", r.code}, {"reason", r.reason}, {"message", r.message}};
+  }
+  if (!r.warnings.empty()) response["warnings"] = r.warnings;
+  if (!r.auditAnnotations.empty()) response["auditAnnotations"] = r.auditAnnotations;
+  if (!r.patch.empty()) {
+    response["patchType"] = "JSONPatch";
+    response["patch"] = base64Encode(r.patch);
+  }
+  json review = {{"apiVersion", apiVersion}, {"kind", "AdmissionReview"}, {"response", response}};
+  return review.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string errorBody(std::string_view message) {
+  return json{{"error", message}}.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string base64Encode(std::string_view data) {
+  std::string out(4 * ((data.size() + 2) / 3), '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(data.data()),
+                                static_cast<int>(data.size()));
+  out.resize(static_cast<std::size_t>(n));
+  return out;
+}
+
+}  // namespace aw::webhook

@@ -1,0 +1,27 @@
+// From the rules' findings and the mode to the answer the API server gets (SPEC §4).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "rules/finding.h"
+#include "webhook/admission.h"
+#include "webhook/config.h"
+
+namespace aw::webhook {
+
+struct Decision {
+  AdmissionResponse response;
+  // "allow" | "warn" | "audit" | "deny" | "invalid": the strongest effect, for logs and metrics.
+  std::string verdict;
+  std::vector<const rules::Finding*> findings;  // every finding that had an effect, in order
+};
+
+// `outcome` must outlive the Decision (findings point into it).
+Decision decide(const rules::Outcome& outcome, Mode mode);
+
+// Named answers, as controller-runtime has them.
+AdmissionResponse allowed();
+AdmissionResponse denied(int code, std::string reason, std::string message);
+
+}  // namespace aw::webhook

@@ -1,0 +1,65 @@
+#include "webhook/handler.h"
+
+#include <chrono>
+
+#include "rules/registry.h"
+#include "webhook/admission.h"
+#include "webhook/decision.h"
+#include "webhook/log.h"
+
+namespace aw::webhook {
+
+std::string_view endpointName(Endpoint e) { return e == Endpoint::Validate ? "validate" : "mutate"; }
+std::string_view endpointPath(Endpoint e) { return e == Endpoint::Validate ? "/validate" : "/mutate"; }
+
+HttpResult AdmissionHandler::handle(Endpoint endpoint, std::string_view body) const {
+  const auto start = std::chrono::steady_clock::now();
+  const std::string name(endpointName(endpoint));
+  DecodeResult decoded = decodeAdmissionReview(body);
+  if (!decoded.request) {
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    metrics_.request(name, "", "", "error", seconds);
+    log::warn("rejected malformed admission request",
+              {{"endpoint", name}, {"error", decoded.error}, {"bytes", body.size()}});
+    return {400, errorBody(decoded.error)};
+  }
+  const AdmissionRequest& req = *decoded.request;
+  const std::shared_ptr<const Snapshot> snapshot = state_.current();
+  const rules::Context context{snapshot->alliance, snapshot->config.settings};
+  const rules::Request request = req.toRulesRequest();
+  const rules::Outcome outcome = endpoint == Endpoint::Validate ? rules::validate(request, context)
+                                                                : rules::mutate(request, context);
+  const Decision decision = decide(outcome, snapshot->config.mode);
+  std::string out = encodeAdmissionReview(req.apiVersion, req.uid, decision.response);
+
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const std::string operation(rules::operationName(req.operation));
+  metrics_.request(name, req.kind, operation, decision.verdict, seconds);
+  nlohmann::json ruleIds = nlohmann::json::array();
+  for (const rules::Finding* f : decision.findings) {
+    metrics_.finding(f->rule, std::string(rules::actionName(f->action)));
+    if (std::find(ruleIds.begin(), ruleIds.end(), f->rule) == ruleIds.end()) ruleIds.push_back(f->rule);
+  }
+  if (log::enabled(spdlog::level::info)) {
+    nlohmann::json fields = {
+        {"endpoint", name},
+        {"uid", req.uid},
+        {"kind", req.kind},
+        {"namespace", req.namespace_},
+        {"name", req.name},
+        {"operation", operation},
+        {"user", req.username},
+        {"decision", decision.verdict},
+        {"rules", ruleIds},
+        {"dry_run", req.dryRun},
+        {"duration_ms", seconds * 1000.0},
+    };
+    if (!decision.response.patch.empty()) fields["patched"] = true;
+    log::info("admission", fields);
+  }
+  return {200, std::move(out)};
+}
+
+}  // namespace aw::webhook

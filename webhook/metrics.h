@@ -1,0 +1,48 @@
+// Prometheus text exposition (SPEC §7). Label sets are small and fixed by the code, so a map
+// under one mutex is enough; rendering takes the same mutex.
+#pragma once
+
+#include <array>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace aw::webhook {
+
+class Metrics {
+ public:
+  Metrics();
+
+  void request(const std::string& endpoint, const std::string& kind, const std::string& operation,
+               const std::string& decision, double seconds);
+  void finding(const std::string& rule, const std::string& action);
+  void reload(const std::string& what, bool ok);  // what: config | certificate
+  void setMode(const std::string& mode);
+  void setCertificateExpiry(double unixSeconds);
+
+  std::string render() const;  // text/plain; version=0.0.4
+
+  static constexpr std::array<double, 14> kBuckets = {0.0001, 0.00025, 0.0005, 0.001, 0.0025,
+                                                      0.005,  0.01,    0.025,  0.05,  0.1,
+                                                      0.25,   0.5,     1,      2.5};
+
+ private:
+  struct Histogram {
+    std::array<unsigned long long, kBuckets.size()> buckets{};
+    unsigned long long count = 0;
+    double sum = 0;
+  };
+  mutable std::mutex mutex_;
+  std::map<std::string, unsigned long long> requests_;  // rendered label set -> count
+  std::map<std::string, Histogram> durations_;          // endpoint -> histogram
+  std::map<std::string, unsigned long long> findings_;
+  std::map<std::string, unsigned long long> reloads_;
+  std::string mode_;
+  double certExpiry_ = 0;
+};
+
+// Escapes a Prometheus label value.
+std::string labelValue(const std::string& v);
+
+}  // namespace aw::webhook

@@ -1,0 +1,143 @@
+#include <signal.h>
+
+#include <iostream>
+#include <thread>
+
+#include "webhook/commands.h"
+#include "webhook/config.h"
+#include "webhook/flags.h"
+#include "webhook/log.h"
+#include "webhook/metrics.h"
+#include "webhook/server.h"
+#include "webhook/state.h"
+#include "webhook/tls.h"
+
+namespace aw::webhook {
+
+namespace {
+
+constexpr const char* kServeHelp = R"(Usage: alliance-webhook serve [flags]
+
+Serves the admission webhook over TLS: POST /validate, POST /mutate, GET /healthz, /readyz, /metrics.
+
+Flags:
+  --config FILE               configuration file (SPEC section 3); re-read when it changes
+  --listen HOST:PORT          TLS address (default 0.0.0.0:8443)
+  --tls-cert FILE             serving certificate (PEM, may include the chain); required
+  --tls-key FILE              its private key (PEM); required; both re-read when they change
+  --client-ca FILE            require client certificates signed by this CA (mutual TLS)
+  --metrics-listen HOST:PORT  also serve /metrics, /healthz, /readyz on plain HTTP
+  --audit-only                never deny: would-be denials become [audit] warnings
+  --kubeconfig FILE           kubeconfig for the cluster block (cluster.kubeconfig)
+  --log-format json|text      log line format (default json)
+  --log-level LEVEL           trace, debug, info, warn or error (default info)
+)";
+
+int usage(const std::string& error) {
+  std::cerr << "alliance-webhook serve: " << error << "\nRun 'alliance-webhook serve --help' for usage.\n";
+  return kExitUsage;
+}
+
+}  // namespace
+
+int runServe(const std::vector<std::string>& args) {
+  // Signals are taken by a dedicated thread; every other thread inherits this mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  const ParsedFlags flags =
+      parseFlags(args, {{"config"}, {"listen"}, {"tls-cert"}, {"tls-key"}, {"client-ca"},
+                        {"metrics-listen"}, {"audit-only", false}, {"kubeconfig"},
+                        {"log-format"}, {"log-level"}});
+  if (flags.help) {
+    std::cout << kServeHelp;
+    return kExitOk;
+  }
+  if (!flags.error.empty()) return usage(flags.error);
+  if (!flags.positional.empty()) return usage("unexpected argument " + flags.positional.front());
+
+  std::string error;
+  if (!log::setup(flags.get("log-format").value_or("json"), flags.get("log-level").value_or("info"), error)) {
+    return usage(error);
+  }
+  ServerOptions options;
+  if (!parseHostPort("--listen", flags.get("listen").value_or("0.0.0.0:8443"), options.host,
+                     options.port, error)) {
+    return usage(error);
+  }
+  if (auto m = flags.get("metrics-listen")) {
+    if (!parseHostPort("--metrics-listen", *m, options.metricsHost, options.metricsPort, error)) {
+      return usage(error);
+    }
+  }
+  if (!flags.has("tls-cert")) return usage("--tls-cert is required (the serving certificate, PEM)");
+  if (!flags.has("tls-key")) return usage("--tls-key is required (the certificate's private key, PEM)");
+  options.certFile = *flags.get("tls-cert");
+  options.keyFile = *flags.get("tls-key");
+  options.clientCaFile = flags.get("client-ca").value_or("");
+  options.auditOnly = flags.has("audit-only");
+
+  Config config;
+  if (auto file = flags.get("config")) {
+    ConfigResult loaded = loadConfig(*file);
+    if (!loaded.config) {
+      std::cerr << "alliance-webhook serve: invalid configuration: " << loaded.error << "\n";
+      return kExitUsage;
+    }
+    config = std::move(*loaded.config);
+    options.configFile = *file;
+  } else {
+    config = defaultConfig();
+  }
+  if (config.cluster.present && (config.cluster.watch || !config.cluster.secretName.empty())) {
+    std::cerr << "alliance-webhook serve: invalid configuration: cluster: reading members or the "
+                 "ClusterConfiguration Secret from the Kubernetes API is not available in this "
+                 "version; remove cluster.watch and cluster.clusterConfigurationSecret, and list "
+                 "the other clusters under members instead\n";
+    return kExitUsage;
+  }
+  if (options.auditOnly) config.mode = Mode::Audit;
+
+  std::shared_ptr<const KeyPair> pair = KeyPair::load(options.certFile, options.keyFile, error);
+  if (!pair) {
+    std::cerr << "alliance-webhook serve: " << error << "\n";
+    return kExitUsage;
+  }
+
+  Metrics metrics;
+  State state;
+  CertificateStore certs;
+  metrics.setMode(std::string(modeName(config.mode)));
+  metrics.setCertificateExpiry(pair->notAfter());
+  certs.replace(std::move(pair));
+  for (const std::string& note : config.notes) log::warn(note);
+  if (flags.has("kubeconfig") && !config.cluster.present) {
+    log::warn("--kubeconfig is ignored: the configuration has no cluster block");
+  }
+  state.replace(makeSnapshot(std::move(config)));
+
+  AdmissionServer server(options, state, certs, metrics);
+  if (!server.bind(error)) {
+    std::cerr << "alliance-webhook serve: " << error << "\n";
+    return kExitDenied;
+  }
+  std::thread signalThread([&server, signals] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    if (sig == 0) return;
+    log::info("shutting down: finishing requests in flight", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    server.stop();
+  });
+  server.run();
+  // If the server stopped on its own, wake the signal thread so it can be joined.
+  pthread_kill(signalThread.native_handle(), SIGTERM);
+  signalThread.join();
+  log::info("stopped");
+  return kExitOk;
+}
+
+}  // namespace aw::webhook

@@ -1,0 +1,82 @@
+// The HTTPS admission server, its plain-HTTP metrics twin, and the reload loop.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "webhook/handler.h"
+#include "webhook/metrics.h"
+#include "webhook/state.h"
+#include "webhook/tls.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace aw::webhook {
+
+struct ServerOptions {
+  std::string host = "0.0.0.0";
+  int port = 8443;
+  std::string certFile;
+  std::string keyFile;
+  std::string clientCaFile;
+  std::string metricsHost;  // empty: no metrics listener
+  int metricsPort = 0;
+  std::optional<std::filesystem::path> configFile;  // reloaded when it changes
+  bool auditOnly = false;
+
+  std::size_t workers = 32;                    // one per live connection
+  std::size_t maxBodyBytes = 8 * 1024 * 1024;  // above: 413
+  int readTimeoutSeconds = 10;
+  int writeTimeoutSeconds = 10;
+  int keepAliveTimeoutSeconds = 10;  // idle keep-alive connections close after this
+  std::size_t keepAliveMaxRequests = 1000000;
+  std::chrono::milliseconds reloadInterval{1000};
+};
+
+// Parses "HOST:PORT" ("[::1]:8443" for IPv6). Returns false with a message naming the flag.
+bool parseHostPort(const std::string& flag, const std::string& value, std::string& host, int& port,
+                   std::string& error);
+
+class AdmissionServer {
+ public:
+  AdmissionServer(ServerOptions options, State& state, CertificateStore& certs, Metrics& metrics);
+  ~AdmissionServer();
+
+  // Binds the ports. False with a message when a port cannot be bound.
+  bool bind(std::string& error);
+  // Serves until stop(); in-flight requests finish before it returns.
+  void run();
+  // Safe from any thread (the signal thread).
+  void stop();
+
+ private:
+  void routes(httplib::Server& server, bool admission);
+  void reloadLoop();
+  void reloadConfig();
+  void reloadCertificate();
+  bool ready() const;
+
+  ServerOptions options_;
+  State& state_;
+  CertificateStore& certs_;
+  Metrics& metrics_;
+  AdmissionHandler handler_;
+  std::unique_ptr<httplib::Server> https_;
+  std::unique_ptr<httplib::Server> plain_;
+  std::thread plainThread_;
+  std::thread reloadThread_;
+  std::mutex stopMutex_;
+  std::condition_variable stopCv_;
+  bool stopping_ = false;
+};
+
+}  // namespace aw::webhook
