@@ -7,7 +7,7 @@ CERT_DIR ?= certs/out
 CONFIG ?= examples/config.yaml
 BIN := $(BUILD_DIR)/alliance-webhook
 
-.PHONY: all deps build test run certs clean fmt lint
+.PHONY: all deps build test run certs clean fmt lint image deploy undeploy
 
 all: build
 
@@ -38,3 +38,30 @@ fmt:
 lint: build
 	clang-format --dry-run --Werror $$(git ls-files '*.cpp' '*.h')
 	clang-tidy -p $(BUILD_DIR) --quiet $$(git ls-files 'rules/*.cpp' 'webhook/*.cpp')
+
+# ---- install on a cluster ----
+VERSION := $(shell sed -n 's/^project.* VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)
+IMAGE ?= alliance-webhook:$(VERSION)
+OVERLAY ?= manifests
+KUSTOMIZE_DIR ?= $(CERT_DIR)/kustomize
+
+# The container image (needs a Docker engine); its builder runs `make build BUILD_TYPE=Release`.
+image:
+	docker build -t $(IMAGE) .
+
+# Installs in kubectl's current context: certificates (kept while valid) and, in $(KUSTOMIZE_DIR),
+# a kustomize overlay of $(OVERLAY) with the TLS Secret and every webhook's caBundle.
+# Audit first: make deploy OVERLAY=manifests/overlays/audit; then make deploy.
+deploy: deps
+	certs/make-certs.sh --out $(CERT_DIR) --namespace $(NAMESPACE) \
+	  --kustomize $(KUSTOMIZE_DIR) --kustomize-base $(OVERLAY) --image $(IMAGE)
+	kubectl apply -k $(KUSTOMIZE_DIR)
+	kubectl -n $(NAMESPACE) rollout status deployment/alliance-webhook --timeout=180s
+
+# The webhook registrations go first, so the API server stops calling the webhook before its pods
+# are gone; then everything else (the Namespace takes the Secret and ConfigMap with it).
+undeploy:
+	kubectl delete validatingwebhookconfiguration,mutatingwebhookconfiguration \
+	  -l app.kubernetes.io/name=alliance-webhook --ignore-not-found
+	kubectl delete -k $(if $(wildcard $(KUSTOMIZE_DIR)/kustomization.yaml),$(KUSTOMIZE_DIR),$(OVERLAY)) \
+	  --ignore-not-found

@@ -1,0 +1,61 @@
+// The README's examples are executed, so they never rot.
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "test/support/process.h"
+#include "webhook/config.h"
+
+namespace aw::test {
+namespace {
+
+using nlohmann::json;
+
+std::string readme() { return readFile(std::string(AW_SOURCE_DIR) + "/README.md"); }
+
+// The first fenced block after `marker`.
+std::string blockAfter(const std::string& text, const std::string& marker) {
+  auto at = text.find(marker);
+  if (at == std::string::npos) return {};
+  auto open = text.find("```", at);
+  auto start = text.find('\n', open) + 1;
+  auto close = text.find("```", start);
+  return text.substr(start, close - start);
+}
+
+TEST(Readme, TheCurlExampleGetsTheAnswerShown) {
+  const std::string src = AW_SOURCE_DIR;
+  ServerProcess s({"--config", src + "/examples/config.yaml"});
+  TlsClient c(s.port(), {devCerts().ca});
+  ASSERT_TRUE(c.connected()) << c.error();
+  auto r = c.request("POST", "/validate", readFile(src + "/examples/service-review.json"));
+  ASSERT_TRUE(r);
+  const std::string shown = blockAfter(readme(), "<!-- readme-example: service-review -->");
+  ASSERT_FALSE(shown.empty());
+  EXPECT_EQ(json::parse(r->body), json::parse(shown));
+  EXPECT_EQ(r->body + "\n", shown);  // byte for byte, as curl prints it
+}
+
+TEST(Readme, TheConfigurationReferenceIsAValidConfiguration) {
+  const std::string yaml = blockAfter(readme(), "## Configuration");
+  ASSERT_FALSE(yaml.empty());
+  // The example names a ClusterConfiguration file that exists only in a cluster; drop that line.
+  std::string withoutFile;
+  std::istringstream in(yaml);
+  for (std::string line; std::getline(in, line);) {
+    if (line.find("clusterConfigurationFile") == std::string::npos) withoutFile += line + "\n";
+  }
+  webhook::ConfigResult r = webhook::parseConfig(withoutFile, "README.md", ".");
+  ASSERT_TRUE(r.config) << r.error;
+  EXPECT_EQ(r.config->local.domain, "cluster-a.local");
+  EXPECT_EQ(r.config->members.size(), 1u);
+}
+
+TEST(Readme, TheExampleConfigurationLoads) {
+  webhook::ConfigResult r = webhook::loadConfig(std::string(AW_SOURCE_DIR) + "/examples/config.yaml");
+  ASSERT_TRUE(r.config) << r.error;
+  EXPECT_TRUE(r.config->notes.empty());
+}
+
+}  // namespace
+}  // namespace aw::test

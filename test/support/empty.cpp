@@ -1,1 +1,0 @@
-// Keeps aw_test_support non-empty when no support sources exist yet.

@@ -1,0 +1,336 @@
+#include "test/support/process.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+namespace aw::test {
+
+namespace fs = std::filesystem;
+
+TempDir::TempDir() {
+  std::string tmpl = (fs::temp_directory_path() / "aw-test-XXXXXX").string();
+  if (mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+  path_ = tmpl;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
+void writeFile(const fs::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+}
+
+std::string readFile(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+RunResult run(const std::vector<std::string>& argv, const std::string& stdinText) {
+  TempDir dir;
+  const fs::path in = dir / "stdin", out = dir / "stdout", err = dir / "stderr";
+  writeFile(in, stdinText);
+  RunResult r;
+  pid_t pid = fork();
+  if (pid == 0) {
+    int i = open(in.c_str(), O_RDONLY);
+    int o = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int e = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    dup2(i, 0);
+    dup2(o, 1);
+    dup2(e, 2);
+    std::vector<char*> args;
+    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execvp(args[0], args.data());
+    _exit(127);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = readFile(out);
+  r.err = readFile(err);
+  return r;
+}
+
+const Certs& devCerts() {
+  static TempDir* dir = new TempDir();  // lives for the whole test program
+  static const Certs certs = [] {
+    const fs::path out = dir->path() / "certs";
+    RunResult r = run({std::string(AW_SOURCE_DIR) + "/certs/make-certs.sh", "--out", out.string(),
+                       "--namespace", "alliance-webhook"});
+    if (r.status != 0) throw std::runtime_error("make-certs.sh failed: " + r.err);
+    return Certs{out, out / "ca.crt", out / "tls.crt", out / "tls.key", out / "client.crt",
+                 out / "client.key"};
+  }();
+  return certs;
+}
+
+int freePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+ServerProcess::ServerProcess(std::vector<std::string> extra, bool wait) {
+  const Certs& certs = devCerts();
+  port_ = freePort();
+  std::vector<std::string> argv = {AW_BINARY, "serve", "--listen", "127.0.0.1:" + std::to_string(port_),
+                                   "--log-format", "text"};
+  bool hasCert = false;
+  for (const std::string& e : extra) hasCert = hasCert || e == "--tls-cert";
+  if (!hasCert) {
+    argv.insert(argv.end(), {"--tls-cert", certs.cert.string(), "--tls-key", certs.key.string()});
+  }
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  const fs::path err = dir_ / "stderr";
+  pid_ = fork();
+  if (pid_ == 0) {
+    int devnull = open("/dev/null", O_RDWR);
+    int e = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    dup2(devnull, 0);
+    dup2(devnull, 1);
+    dup2(e, 2);
+    std::vector<char*> args;
+    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  if (wait && !waitReady()) {
+    throw std::runtime_error("server did not become ready; its log:\n" + log());
+  }
+}
+
+ServerProcess::~ServerProcess() {
+  if (pid_ > 0 && alive()) {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+  }
+}
+
+bool ServerProcess::alive() {
+  if (pid_ <= 0) return false;
+  int status = 0;
+  pid_t r = waitpid(pid_, &status, WNOHANG);
+  if (r == pid_) {
+    pid_ = -1;
+    return false;
+  }
+  return true;
+}
+
+std::string ServerProcess::log() const { return readFile(dir_ / "stderr"); }
+
+bool ServerProcess::waitReady(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (!alive()) return false;
+    TlsClient c(port_, {devCerts().ca});
+    if (c.connected()) {
+      auto r = c.request("GET", "/readyz", "");
+      if (r && r->status == 200) return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+int ServerProcess::terminate(std::chrono::milliseconds timeout) {
+  if (pid_ <= 0) return -1;
+  kill(pid_, SIGTERM);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return -1;
+}
+
+namespace {
+int connectLoopback(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    close(fd);
+    return -1;
+  }
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  timeval tv{5, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  return fd;
+}
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// Parses one HTTP/1.1 response from `buffer`, pulling more bytes with `more` as needed.
+template <class More>
+std::optional<HttpResponse> parseResponse(std::string& buffer, More&& more) {
+  std::size_t headerEnd;
+  while ((headerEnd = buffer.find("\r\n\r\n")) == std::string::npos) {
+    if (!more()) return std::nullopt;
+  }
+  HttpResponse r;
+  std::istringstream head(buffer.substr(0, headerEnd));
+  std::string line;
+  std::getline(head, line);
+  if (line.size() < 12) return std::nullopt;
+  r.status = std::atoi(line.c_str() + 9);
+  while (std::getline(head, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    auto colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    std::string value = line.substr(colon + 1);
+    while (!value.empty() && value.front() == ' ') value.erase(0, 1);
+    r.headers[lower(line.substr(0, colon))] = value;
+  }
+  buffer.erase(0, headerEnd + 4);
+  std::size_t length = 0;
+  if (auto it = r.headers.find("content-length"); it != r.headers.end()) {
+    length = std::stoul(it->second);
+  }
+  while (buffer.size() < length) {
+    if (!more()) return std::nullopt;
+  }
+  r.body = buffer.substr(0, length);
+  buffer.erase(0, length);
+  return r;
+}
+}  // namespace
+
+TlsClient::TlsClient(int port, Options options) {
+  fd_ = connectLoopback(port);
+  if (fd_ < 0) {
+    error_ = "connect failed";
+    return;
+  }
+  ctx_ = SSL_CTX_new(TLS_client_method());
+  if (options.maxVersion) SSL_CTX_set_max_proto_version(ctx_, options.maxVersion);
+  if (options.minVersion) SSL_CTX_set_min_proto_version(ctx_, options.minVersion);
+  if (options.maxVersion && options.maxVersion < TLS1_2_VERSION) {
+    SSL_CTX_set_security_level(ctx_, 0);  // let the old protocol be offered at all
+  }
+  SSL_CTX_load_verify_locations(ctx_, options.ca.c_str(), nullptr);
+  SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER, nullptr);
+  if (options.clientCert) {
+    SSL_CTX_use_certificate_chain_file(ctx_, options.clientCert->c_str());
+    SSL_CTX_use_PrivateKey_file(ctx_, options.clientKey->c_str(), SSL_FILETYPE_PEM);
+  }
+  SSL* ssl = SSL_new(ctx_);
+  SSL_set_fd(ssl, fd_);
+  SSL_set_tlsext_host_name(ssl, options.verifyName.c_str());
+  SSL_set1_host(ssl, options.verifyName.c_str());
+  if (SSL_connect(ssl) != 1) {
+    char buf[256];
+    ERR_error_string_n(ERR_get_error(), buf, sizeof buf);
+    error_ = std::string("TLS handshake failed: ") + buf;
+    ERR_clear_error();
+    SSL_free(ssl);
+    return;
+  }
+  ssl_ = ssl;
+}
+
+TlsClient::~TlsClient() {
+  if (ssl_) {
+    SSL_shutdown(ssl_);
+    SSL_free(ssl_);
+  }
+  if (ctx_) SSL_CTX_free(ctx_);
+  if (fd_ >= 0) close(fd_);
+}
+
+bool TlsClient::sendRaw(const std::string& bytes) {
+  if (!ssl_) return false;
+  std::size_t off = 0;
+  while (off < bytes.size()) {
+    int n = SSL_write(ssl_, bytes.data() + off, static_cast<int>(bytes.size() - off));
+    if (n <= 0) return false;
+    off += static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+std::optional<HttpResponse> TlsClient::readResponse() {
+  if (!ssl_) return std::nullopt;
+  return parseResponse(buffer_, [this] {
+    char buf[16384];
+    int n = SSL_read(ssl_, buf, sizeof buf);
+    if (n <= 0) return false;
+    buffer_.append(buf, static_cast<std::size_t>(n));
+    return true;
+  });
+}
+
+std::optional<HttpResponse> TlsClient::request(const std::string& method, const std::string& path,
+                                               const std::string& body, const std::string& contentType) {
+  std::string req = method + " " + path + " HTTP/1.1\r\nHost: localhost\r\n";
+  if (!body.empty() || method == "POST") {
+    req += "Content-Type: " + contentType + "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+  }
+  req += "\r\n" + body;
+  if (!sendRaw(req)) return std::nullopt;
+  return readResponse();
+}
+
+std::optional<HttpResponse> httpGet(int port, const std::string& path) {
+  int fd = connectLoopback(port);
+  if (fd < 0) return std::nullopt;
+  const std::string req = "GET " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+  if (send(fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) {
+    close(fd);
+    return std::nullopt;
+  }
+  std::string buffer;
+  auto r = parseResponse(buffer, [&] {
+    char buf[16384];
+    ssize_t n = recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) return false;
+    buffer.append(buf, static_cast<std::size_t>(n));
+    return true;
+  });
+  close(fd);
+  return r;
+}
+
+}  // namespace aw::test
