@@ -25,7 +25,9 @@ std::string annotationPath(std::string_view key) {
 }
 }  // namespace
 
-std::string_view subnetRoleName(SubnetRole r) { return r == SubnetRole::Pod ? "pod" : "service"; }
+std::string_view subnetRoleName(SubnetRole r) {
+  return r == SubnetRole::Pod ? "pod" : "service";
+}
 
 void addSubnets(Member& member, std::string_view text, SubnetRole role, const std::string& path) {
   for (const std::string& element : splitCidrList(text)) {

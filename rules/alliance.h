@@ -4,11 +4,10 @@
 #pragma once
 
 #include <cstddef>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "rules/cidr.h"
 #include "rules/kinds.h"
@@ -21,7 +20,8 @@ std::string_view subnetRoleName(SubnetRole r);  // "pod", "service"
 struct Subnet {
   Cidr cidr;
   SubnetRole role = SubnetRole::Pod;
-  std::string path;  // where it was declared: localCluster.podSubnetCIDR, members[1]..., annotations
+  std::string
+      path;  // where it was declared: localCluster.podSubnetCIDR, members[1]..., annotations
 };
 
 struct BadCidr {

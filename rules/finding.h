@@ -1,11 +1,10 @@
 // What a rule reports, and with which action.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace aw::rules {
 

@@ -2,11 +2,10 @@
 // (returning "absent"), so a rule can never throw on input.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 namespace aw::rules::json {
 
@@ -28,8 +27,12 @@ inline const std::string* string(const json* node) {
   return node && node->is_string() ? &node->get_ref<const std::string&>() : nullptr;
 }
 
-inline const json* array(const json* node) { return node && node->is_array() ? node : nullptr; }
-inline const json* object(const json* node) { return node && node->is_object() ? node : nullptr; }
+inline const json* array(const json* node) {
+  return node && node->is_array() ? node : nullptr;
+}
+inline const json* object(const json* node) {
+  return node && node->is_object() ? node : nullptr;
+}
 
 // An integer or an integer-valued string, as text ("80", "http").
 inline std::string scalarText(const json* node) {

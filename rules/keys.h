@@ -6,11 +6,13 @@
 namespace aw::rules::keys {
 
 // Services carrying this label (any value) are exported to the other federation clusters.
-inline constexpr std::string_view kPublicServiceLabel = "federation.istio.deckhouse.io/public-service";
+inline constexpr std::string_view kPublicServiceLabel =
+    "federation.istio.deckhouse.io/public-service";
 
 // A remote member's declared subnets and domain, on its IstioFederation / IstioMulticluster.
 inline constexpr std::string_view kPodSubnetAnnotation = "alliance-webhook.io/pod-subnet-cidr";
-inline constexpr std::string_view kServiceSubnetAnnotation = "alliance-webhook.io/service-subnet-cidr";
+inline constexpr std::string_view kServiceSubnetAnnotation =
+    "alliance-webhook.io/service-subnet-cidr";
 inline constexpr std::string_view kClusterDomainAnnotation = "alliance-webhook.io/cluster-domain";
 
 // Set by the ServiceEntry defaults: the field paths the webhook filled in.

@@ -9,10 +9,14 @@ namespace aw::rules {
 
 std::string_view actionName(Action a) {
   switch (a) {
-    case Action::Off: return "off";
-    case Action::Audit: return "audit";
-    case Action::Warn: return "warn";
-    case Action::Deny: return "deny";
+    case Action::Off:
+      return "off";
+    case Action::Audit:
+      return "audit";
+    case Action::Warn:
+      return "warn";
+    case Action::Deny:
+      return "deny";
   }
   return "off";
 }

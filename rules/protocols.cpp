@@ -31,7 +31,9 @@ bool equalsIgnoreCase(std::string_view a, std::string_view b) {
 }
 }  // namespace
 
-std::span<const Protocol> protocols() { return kProtocols; }
+std::span<const Protocol> protocols() {
+  return kProtocols;
+}
 
 std::string_view portNamePrefix(std::string_view name) {
   constexpr std::string_view kGrpcWeb = "grpc-web";

@@ -1,10 +1,9 @@
 // The admission request as the rules see it: no HTTP, no AdmissionReview envelope.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "rules/kinds.h"
 

@@ -35,8 +35,9 @@ void check(const Request& request, const Context&, const RuleOptions& options, O
 const RuleInfo& servicePortNamesRule() {
   static const RuleInfo kRule{
       .id = "service-port-names",
-      .summary = "Every port of a public federation Service (or of every Service, scope: all) "
-                 "has a name",
+      .summary =
+          "Every port of a public federation Service (or of every Service, scope: all) "
+          "has a name",
       .kinds = {KindId::Service},
       .options = {{"action", {"deny", "warn", "audit", "off"}, "deny"},
                   {"scope", {"public", "all"}, "public"}},

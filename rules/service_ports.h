@@ -2,10 +2,9 @@
 // a port is described in a message.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "rules/shape.h"
 

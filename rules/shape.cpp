@@ -6,14 +6,21 @@ namespace {
 
 std::string_view typeName(const nlohmann::json& v) {
   switch (v.type()) {
-    case nlohmann::json::value_t::object: return "an object";
-    case nlohmann::json::value_t::array: return "a list";
-    case nlohmann::json::value_t::string: return "a string";
-    case nlohmann::json::value_t::boolean: return "a boolean";
+    case nlohmann::json::value_t::object:
+      return "an object";
+    case nlohmann::json::value_t::array:
+      return "a list";
+    case nlohmann::json::value_t::string:
+      return "a string";
+    case nlohmann::json::value_t::boolean:
+      return "a boolean";
     case nlohmann::json::value_t::number_integer:
-    case nlohmann::json::value_t::number_unsigned: return "an integer";
-    case nlohmann::json::value_t::number_float: return "a number with a fraction";
-    default: return "null";
+    case nlohmann::json::value_t::number_unsigned:
+      return "an integer";
+    case nlohmann::json::value_t::number_float:
+      return "a number with a fraction";
+    default:
+      return "null";
   }
 }
 
@@ -30,7 +37,7 @@ bool matches(const nlohmann::json& v, std::uint8_t types) {
 
 std::string expected(std::uint8_t types) {
   static constexpr std::pair<std::uint8_t, std::string_view> kNames[] = {
-      {kObject, "an object"}, {kArray, "a list"},       {kInteger, "an integer"},
+      {kObject, "an object"}, {kArray, "a list"},      {kInteger, "an integer"},
       {kString, "a string"},  {kBoolean, "a boolean"},
   };
   std::vector<std::string_view> names;

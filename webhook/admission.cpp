@@ -53,7 +53,8 @@ DecodeResult decodeAdmissionReview(std::string_view body) {
     return result;
   }
   try {
-    if (!doc.is_object()) throw Bad{"request body is not a JSON object; expected an AdmissionReview"};
+    if (!doc.is_object())
+      throw Bad{"request body is not a JSON object; expected an AdmissionReview"};
     AdmissionRequest req;
     req.apiVersion = stringField(doc, "apiVersion", "apiVersion", true);
     if (req.apiVersion != kV1 && req.apiVersion != kV1beta1) {
@@ -100,7 +101,8 @@ DecodeResult decodeAdmissionReview(std::string_view body) {
     // Move the objects out of the parsed document instead of copying them.
     json& mutableRequest = doc["request"];
     if (mutableRequest.contains("object")) req.object = std::move(mutableRequest["object"]);
-    if (mutableRequest.contains("oldObject")) req.oldObject = std::move(mutableRequest["oldObject"]);
+    if (mutableRequest.contains("oldObject"))
+      req.oldObject = std::move(mutableRequest["oldObject"]);
     result.request = std::move(req);
   } catch (const Bad& bad) {
     result.error = bad.message;

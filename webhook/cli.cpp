@@ -10,7 +10,8 @@ namespace aw::webhook {
 namespace {
 
 void printHelp() {
-  std::cout << R"(alliance-webhook: admission webhook for Istio federations and multiclusters of Deckhouse clusters
+  std::cout
+      << R"(alliance-webhook: admission webhook for Istio federations and multiclusters of Deckhouse clusters
 
 Usage:
   alliance-webhook serve [--config FILE] [--listen HOST:PORT] [--tls-cert FILE] [--tls-key FILE]
@@ -23,8 +24,8 @@ Usage:
 Rules:
 )";
   for (const rules::RuleInfo& r : rules::registry()) {
-    std::cout << "  " << r.id << " (default " << r.options.front().defaultValue << "): " << r.summary
-              << "\n";
+    std::cout << "  " << r.id << " (default " << r.options.front().defaultValue
+              << "): " << r.summary << "\n";
   }
 }
 

@@ -11,7 +11,7 @@ int runCheck(const std::vector<std::string>& args);
 
 // Exit statuses shared by the commands.
 inline constexpr int kExitOk = 0;
-inline constexpr int kExitDenied = 1;   // check: an object would be denied; serve: runtime failure
-inline constexpr int kExitUsage = 2;    // usage, configuration or parse error
+inline constexpr int kExitDenied = 1;  // check: an object would be denied; serve: runtime failure
+inline constexpr int kExitUsage = 2;   // usage, configuration or parse error
 
 }  // namespace aw::webhook

@@ -12,7 +12,9 @@
 
 namespace aw::webhook {
 
-std::string_view modeName(Mode m) { return m == Mode::Audit ? "audit" : "enforce"; }
+std::string_view modeName(Mode m) {
+  return m == Mode::Audit ? "audit" : "enforce";
+}
 
 namespace {
 
@@ -28,7 +30,8 @@ class Parser {
 
   [[noreturn]] void fail(const YAML::Node& node, const std::string& path, const std::string& what) {
     std::string where = source_;
-    if (node.IsDefined() && node.Mark().line >= 0) where += ":" + std::to_string(node.Mark().line + 1);
+    if (node.IsDefined() && node.Mark().line >= 0)
+      where += ":" + std::to_string(node.Mark().line + 1);
     throw ConfigError{where + ": " + path + ": " + what};
   }
 
@@ -213,7 +216,8 @@ class Parser {
         } else if (k == "IstioMulticluster") {
           member.kind = rules::KindId::IstioMulticluster;
         } else {
-          fail(kind, at + ".kind", "\"" + k + "\" is not one of IstioFederation, IstioMulticluster");
+          fail(kind, at + ".kind",
+               "\"" + k + "\" is not one of IstioFederation, IstioMulticluster");
         }
       }
       if (!seen.insert({member.kind, member.name}).second) {
@@ -238,9 +242,11 @@ class Parser {
   }
 
   void parseCluster(const YAML::Node& node, ClusterSettings& cluster) {
-    expectKeys(node, "cluster", {"watch", "kubeconfig", "clusterConfigurationSecret", "readyAfterSync"});
+    expectKeys(node, "cluster",
+               {"watch", "kubeconfig", "clusterConfigurationSecret", "readyAfterSync"});
     cluster.present = true;
-    if (const YAML::Node w = node["watch"]; w && !w.IsNull()) cluster.watch = boolean(w, "cluster.watch");
+    if (const YAML::Node w = node["watch"]; w && !w.IsNull())
+      cluster.watch = boolean(w, "cluster.watch");
     if (const YAML::Node k = node["kubeconfig"]; k && !k.IsNull()) {
       cluster.kubeconfig = scalar(k, "cluster.kubeconfig");
     }
@@ -250,7 +256,8 @@ class Parser {
       if (slash == std::string::npos || slash == 0 || slash + 1 == v.size() ||
           v.find('/', slash + 1) != std::string::npos) {
         fail(s, "cluster.clusterConfigurationSecret",
-             "\"" + v + "\" is not NAMESPACE/NAME (for example kube-system/d8-cluster-configuration)");
+             "\"" + v +
+                 "\" is not NAMESPACE/NAME (for example kube-system/d8-cluster-configuration)");
       }
       cluster.secretNamespace = v.substr(0, slash);
       cluster.secretName = v.substr(slash + 1);
@@ -301,8 +308,10 @@ class Parser {
     }
     if (!hasPod || !hasSvc) {
       config.notes.push_back(
-          std::string("no local ") + (!hasPod && !hasSvc ? "pod and service subnets" :
-                                      !hasPod ? "pod subnet" : "service subnet") +
+          std::string("no local ") +
+          (!hasPod && !hasSvc ? "pod and service subnets"
+           : !hasPod          ? "pod subnet"
+                              : "service subnet") +
           " (localCluster.podSubnetCIDR, serviceSubnetCIDR): overlaps with the local cluster are "
           "not checked");
     }

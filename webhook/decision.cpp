@@ -14,7 +14,9 @@ void appendJoined(std::string& to, const std::string& text) {
 
 }  // namespace
 
-AdmissionResponse allowed() { return AdmissionResponse{}; }
+AdmissionResponse allowed() {
+  return AdmissionResponse{};
+}
 
 AdmissionResponse denied(int code, std::string reason, std::string message) {
   AdmissionResponse r;

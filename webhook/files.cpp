@@ -18,8 +18,9 @@ std::optional<std::string> readFile(const std::filesystem::path& path, std::stri
   if (!in) {
     const int e = errno;
     error = path.string() + ": " +
-            (e == ENOENT ? std::string("no such file")
-                         : e == EACCES ? std::string("permission denied") : std::strerror(e));
+            (e == ENOENT   ? std::string("no such file")
+             : e == EACCES ? std::string("permission denied")
+                           : std::strerror(e));
     return std::nullopt;
   }
   std::ostringstream s;

@@ -15,7 +15,8 @@ ParsedFlags parseFlags(const std::vector<std::string>& args, const std::vector<F
       continue;
     }
     if (a == "--") {
-      out.positional.insert(out.positional.end(), args.begin() + static_cast<long>(i) + 1, args.end());
+      out.positional.insert(out.positional.end(), args.begin() + static_cast<long>(i) + 1,
+                            args.end());
       break;
     }
     std::string name = a.substr(2);

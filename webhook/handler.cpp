@@ -9,8 +9,12 @@
 
 namespace aw::webhook {
 
-std::string_view endpointName(Endpoint e) { return e == Endpoint::Validate ? "validate" : "mutate"; }
-std::string_view endpointPath(Endpoint e) { return e == Endpoint::Validate ? "/validate" : "/mutate"; }
+std::string_view endpointName(Endpoint e) {
+  return e == Endpoint::Validate ? "validate" : "mutate";
+}
+std::string_view endpointPath(Endpoint e) {
+  return e == Endpoint::Validate ? "/validate" : "/mutate";
+}
 
 HttpResult AdmissionHandler::handle(Endpoint endpoint, std::string_view body) const {
   const auto start = std::chrono::steady_clock::now();
@@ -40,7 +44,8 @@ HttpResult AdmissionHandler::handle(Endpoint endpoint, std::string_view body) co
   nlohmann::json ruleIds = nlohmann::json::array();
   for (const rules::Finding* f : decision.findings) {
     metrics_.finding(f->rule, std::string(rules::actionName(f->action)));
-    if (std::find(ruleIds.begin(), ruleIds.end(), f->rule) == ruleIds.end()) ruleIds.push_back(f->rule);
+    if (std::find(ruleIds.begin(), ruleIds.end(), f->rule) == ruleIds.end())
+      ruleIds.push_back(f->rule);
   }
   if (log::enabled(spdlog::level::info)) {
     nlohmann::json fields = {

@@ -22,7 +22,8 @@ std::string textValue(const nlohmann::json& v) {
   if (v.is_string()) {
     const std::string& s = v.get_ref<const std::string&>();
     const bool plain = !s.empty() && s.find_first_of(" \"=\t\n") == std::string::npos;
-    return plain ? s : nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return plain ? s
+                 : nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   }
   return v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
@@ -55,18 +56,21 @@ bool setup(std::string_view format, std::string_view level, std::string& error) 
   return false;
 }
 
-bool enabled(spdlog::level::level_enum level) { return logger()->should_log(level); }
+bool enabled(spdlog::level::level_enum level) {
+  return logger()->should_log(level);
+}
 
-void event(spdlog::level::level_enum level, std::string_view message, const nlohmann::json& fields) {
+void event(spdlog::level::level_enum level, std::string_view message,
+           const nlohmann::json& fields) {
   auto l = logger();
   if (!l->should_log(level)) return;
   std::string line;
   if (gFormat == Format::Json) {
-    line = "\"msg\":" + nlohmann::json(message).dump(-1, ' ', false,
-                                                     nlohmann::json::error_handler_t::replace);
+    line = "\"msg\":" +
+           nlohmann::json(message).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     for (auto it = fields.begin(); it != fields.end(); ++it) {
-      line += ",\"" + it.key() + "\":" +
-              it.value().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      line += ",\"" + it.key() +
+              "\":" + it.value().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     }
   } else {
     line = std::string(message);

@@ -1,11 +1,11 @@
 // Structured logging on spdlog: one line per event, JSON or key=value text, to standard error.
 #pragma once
 
-#include <string>
-#include <string_view>
+#include <spdlog/common.h>
 
 #include <nlohmann/json.hpp>
-#include <spdlog/common.h>
+#include <string>
+#include <string_view>
 
 namespace aw::webhook::log {
 

@@ -58,7 +58,8 @@ void Metrics::finding(const std::string& rule, const std::string& action) {
 }
 
 void Metrics::reload(const std::string& what, bool ok) {
-  std::string labels = "what=\"" + labelValue(what) + "\",result=\"" + (ok ? "success" : "failure") + "\"";
+  std::string labels =
+      "what=\"" + labelValue(what) + "\",result=\"" + (ok ? "success" : "failure") + "\"";
   std::lock_guard lock(mutex_);
   ++reloads_[labels];
 }
@@ -82,9 +83,12 @@ std::string Metrics::render() const {
   out += "# HELP alliance_webhook_mode The mode in force (1 for the active one).\n";
   out += "# TYPE alliance_webhook_mode gauge\n";
   for (const char* m : {"enforce", "audit"}) {
-    out += std::string("alliance_webhook_mode{mode=\"") + m + "\"} " + (mode_ == m ? "1" : "0") + "\n";
+    out +=
+        std::string("alliance_webhook_mode{mode=\"") + m + "\"} " + (mode_ == m ? "1" : "0") + "\n";
   }
-  out += "# HELP alliance_webhook_requests_total Admission requests by endpoint, kind, operation and decision.\n";
+  out +=
+      "# HELP alliance_webhook_requests_total Admission requests by endpoint, kind, operation and "
+      "decision.\n";
   out += "# TYPE alliance_webhook_requests_total counter\n";
   for (const auto& [labels, n] : requests_) {
     out += "alliance_webhook_requests_total{" + labels + "} " + std::to_string(n) + "\n";
@@ -100,7 +104,8 @@ std::string Metrics::render() const {
     out += "alliance_webhook_request_duration_seconds_bucket{" + e + ",le=\"+Inf\"} " +
            std::to_string(h.count) + "\n";
     out += "alliance_webhook_request_duration_seconds_sum{" + e + "} " + number(h.sum) + "\n";
-    out += "alliance_webhook_request_duration_seconds_count{" + e + "} " + std::to_string(h.count) + "\n";
+    out += "alliance_webhook_request_duration_seconds_count{" + e + "} " + std::to_string(h.count) +
+           "\n";
   }
   out += "# HELP alliance_webhook_findings_total Rule findings by rule and configured action.\n";
   out += "# TYPE alliance_webhook_findings_total counter\n";
@@ -113,7 +118,9 @@ std::string Metrics::render() const {
     out += "alliance_webhook_reloads_total{" + labels + "} " + std::to_string(n) + "\n";
   }
   if (certExpiry_ > 0) {
-    out += "# HELP alliance_webhook_certificate_expiry_timestamp_seconds notAfter of the serving certificate.\n";
+    out +=
+        "# HELP alliance_webhook_certificate_expiry_timestamp_seconds notAfter of the serving "
+        "certificate.\n";
     out += "# TYPE alliance_webhook_certificate_expiry_timestamp_seconds gauge\n";
     out += "alliance_webhook_certificate_expiry_timestamp_seconds " + number(certExpiry_) + "\n";
   }

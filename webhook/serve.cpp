@@ -34,7 +34,8 @@ Flags:
 )";
 
 int usage(const std::string& error) {
-  std::cerr << "alliance-webhook serve: " << error << "\nRun 'alliance-webhook serve --help' for usage.\n";
+  std::cerr << "alliance-webhook serve: " << error
+            << "\nRun 'alliance-webhook serve --help' for usage.\n";
   return kExitUsage;
 }
 
@@ -49,10 +50,16 @@ int runServe(const std::vector<std::string>& args) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
 
-  const ParsedFlags flags =
-      parseFlags(args, {{"config"}, {"listen"}, {"tls-cert"}, {"tls-key"}, {"client-ca"},
-                        {"metrics-listen"}, {"audit-only", false}, {"kubeconfig"},
-                        {"log-format"}, {"log-level"}});
+  const ParsedFlags flags = parseFlags(args, {{"config"},
+                                              {"listen"},
+                                              {"tls-cert"},
+                                              {"tls-key"},
+                                              {"client-ca"},
+                                              {"metrics-listen"},
+                                              {"audit-only", false},
+                                              {"kubeconfig"},
+                                              {"log-format"},
+                                              {"log-level"}});
   if (flags.help) {
     std::cout << kServeHelp;
     return kExitOk;
@@ -61,7 +68,8 @@ int runServe(const std::vector<std::string>& args) {
   if (!flags.positional.empty()) return usage("unexpected argument " + flags.positional.front());
 
   std::string error;
-  if (!log::setup(flags.get("log-format").value_or("json"), flags.get("log-level").value_or("info"), error)) {
+  if (!log::setup(flags.get("log-format").value_or("json"), flags.get("log-level").value_or("info"),
+                  error)) {
     return usage(error);
   }
   ServerOptions options;
@@ -75,7 +83,8 @@ int runServe(const std::vector<std::string>& args) {
     }
   }
   if (!flags.has("tls-cert")) return usage("--tls-cert is required (the serving certificate, PEM)");
-  if (!flags.has("tls-key")) return usage("--tls-key is required (the certificate's private key, PEM)");
+  if (!flags.has("tls-key"))
+    return usage("--tls-key is required (the certificate's private key, PEM)");
   options.certFile = *flags.get("tls-cert");
   options.keyFile = *flags.get("tls-key");
   options.clientCaFile = flags.get("client-ca").value_or("");
@@ -129,7 +138,8 @@ int runServe(const std::vector<std::string>& args) {
     int sig = 0;
     sigwait(&signals, &sig);
     if (sig == 0) return;
-    log::info("shutting down: finishing requests in flight", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    log::info("shutting down: finishing requests in flight",
+              {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
     server.stop();
   });
   server.run();

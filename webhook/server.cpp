@@ -13,11 +13,16 @@ constexpr const char* kJson = "application/json";
 
 std::string statusError(int status) {
   switch (status) {
-    case 404: return "no such path; the webhook serves POST /validate and POST /mutate";
-    case 405: return "method not allowed; admission requests are POST";
-    case 413: return "request body exceeds the 8 MiB limit";
-    case 414: return "request URI too long";
-    default: return "request could not be served (HTTP " + std::to_string(status) + ")";
+    case 404:
+      return "no such path; the webhook serves POST /validate and POST /mutate";
+    case 405:
+      return "method not allowed; admission requests are POST";
+    case 413:
+      return "request body exceeds the 8 MiB limit";
+    case 414:
+      return "request URI too long";
+    default:
+      return "request could not be served (HTTP " + std::to_string(status) + ")";
   }
 }
 }  // namespace
@@ -69,7 +74,9 @@ AdmissionServer::~AdmissionServer() {
   if (reloadThread_.joinable()) reloadThread_.join();
 }
 
-bool AdmissionServer::ready() const { return state_.current() != nullptr && certs_.current() != nullptr; }
+bool AdmissionServer::ready() const {
+  return state_.current() != nullptr && certs_.current() != nullptr;
+}
 
 void AdmissionServer::routes(httplib::Server& server, bool admission) {
   server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
@@ -148,7 +155,8 @@ bool AdmissionServer::bind(std::string& error) {
     routes(*plain, false);
     if (!plain->bind_to_port(options_.metricsHost, options_.metricsPort)) {
       error = "--metrics-listen " + options_.metricsHost + ":" +
-              std::to_string(options_.metricsPort) + ": cannot bind (address in use or not available here)";
+              std::to_string(options_.metricsPort) +
+              ": cannot bind (address in use or not available here)";
       return false;
     }
     plain_ = std::move(plain);
@@ -159,10 +167,12 @@ bool AdmissionServer::bind(std::string& error) {
 void AdmissionServer::run() {
   if (plain_) plainThread_ = std::thread([this] { plain_->listen_after_bind(); });
   reloadThread_ = std::thread([this] { reloadLoop(); });
-  log::info("serving", {{"listen", options_.host + ":" + std::to_string(options_.port)},
-                        {"metrics", plain_ ? options_.metricsHost + ":" + std::to_string(options_.metricsPort) : ""},
-                        {"client_ca", options_.clientCaFile},
-                        {"mode", std::string(modeName(state_.current()->config.mode))}});
+  log::info(
+      "serving",
+      {{"listen", options_.host + ":" + std::to_string(options_.port)},
+       {"metrics", plain_ ? options_.metricsHost + ":" + std::to_string(options_.metricsPort) : ""},
+       {"client_ca", options_.clientCaFile},
+       {"mode", std::string(modeName(state_.current()->config.mode))}});
   https_->listen_after_bind();
   stop();
   if (plainThread_.joinable()) plainThread_.join();
@@ -200,7 +210,8 @@ void AdmissionServer::reloadCertificate() {
   std::shared_ptr<const KeyPair> pair = KeyPair::load(options_.certFile, options_.keyFile, error);
   if (!pair) {
     metrics_.reload("certificate", false);
-    log::warn("certificate reload failed; still serving the previous certificate", {{"error", error}});
+    log::warn("certificate reload failed; still serving the previous certificate",
+              {{"error", error}});
     return;
   }
   metrics_.setCertificateExpiry(pair->notAfter());

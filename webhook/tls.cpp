@@ -120,7 +120,8 @@ bool configureServerContext(SSL_CTX& ctx, const CertificateStore& store,
       return false;
     }
     if (SSL_CTX_load_verify_locations(&ctx, clientCaFile.c_str(), nullptr) != 1) {
-      error = "--client-ca " + clientCaFile + ": no PEM CA certificate found (" + opensslErrors() + ")";
+      error =
+          "--client-ca " + clientCaFile + ": no PEM CA certificate found (" + opensslErrors() + ")";
       return false;
     }
     STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(clientCaFile.c_str());

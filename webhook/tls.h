@@ -2,12 +2,12 @@
 // per handshake from a store that is swapped on rotation, optional client verification.
 #pragma once
 
+#include <openssl/ssl.h>
+
 #include <filesystem>
 #include <memory>
 #include <mutex>
 #include <string>
-
-#include <openssl/ssl.h>
 
 namespace aw::webhook {
 

@@ -11,7 +11,9 @@ namespace {
 
 using nlohmann::json;
 
-std::string readme() { return readFile(std::string(AW_SOURCE_DIR) + "/README.md"); }
+std::string readme() {
+  return readFile(std::string(AW_SOURCE_DIR) + "/README.md");
+}
 
 // The first fenced block after `marker`.
 std::string blockAfter(const std::string& text, const std::string& marker) {
@@ -52,7 +54,8 @@ TEST(Readme, TheConfigurationReferenceIsAValidConfiguration) {
 }
 
 TEST(Readme, TheExampleConfigurationLoads) {
-  webhook::ConfigResult r = webhook::loadConfig(std::string(AW_SOURCE_DIR) + "/examples/config.yaml");
+  webhook::ConfigResult r =
+      webhook::loadConfig(std::string(AW_SOURCE_DIR) + "/examples/config.yaml");
   ASSERT_TRUE(r.config) << r.error;
   EXPECT_TRUE(r.config->notes.empty());
 }

@@ -30,7 +30,9 @@ const std::string kUnnamedDenial =
     "service-port-names: spec.ports[0]: port 80/TCP has no name, and public federation services "
     "need a name on every port (add for example name: tcp-80)";
 
-TlsClient client(const ServerProcess& s) { return TlsClient(s.port(), {devCerts().ca}); }
+TlsClient client(const ServerProcess& s) {
+  return TlsClient(s.port(), {devCerts().ca});
+}
 
 HttpResponse post(const ServerProcess& s, const std::string& path, const json& body) {
   TlsClient c = client(s);
@@ -44,7 +46,8 @@ class Served : public ::testing::Test {
  protected:
   void SetUp() override {
     writeFile(dir_ / "config.yaml", kConfig);
-    server_ = std::make_unique<ServerProcess>(std::vector<std::string>{"--config", (dir_ / "config.yaml").string()});
+    server_ = std::make_unique<ServerProcess>(
+        std::vector<std::string>{"--config", (dir_ / "config.yaml").string()});
   }
   TempDir dir_;
   std::unique_ptr<ServerProcess> server_;
@@ -55,7 +58,8 @@ TEST_F(Served, AllowsAnUncheckedServiceAndEchoesTheEnvelope) {
     ReviewOptions o;
     o.apiVersion = apiVersion;
     o.uid = "uid-" + apiVersion;
-    HttpResponse r = post(*server_, "/validate?timeout=10s", review(service("web", kUnnamedPort, false), o));
+    HttpResponse r =
+        post(*server_, "/validate?timeout=10s", review(service("web", kUnnamedPort, false), o));
     ASSERT_EQ(r.status, 200);
     EXPECT_EQ(r.headers["content-type"], "application/json");
     const json body = json::parse(r.body);
@@ -70,29 +74,34 @@ TEST_F(Served, DeniesAPublicServiceWithAnUnnamedPort) {
   ASSERT_EQ(r.status, 200);
   const json resp = responseOf(r.body);
   EXPECT_EQ(resp["allowed"], false);
-  EXPECT_EQ(resp["status"], (json{{"code", 403}, {"reason", "Forbidden"}, {"message", kUnnamedDenial}}));
+  EXPECT_EQ(resp["status"],
+            (json{{"code", 403}, {"reason", "Forbidden"}, {"message", kUnnamedDenial}}));
   EXPECT_FALSE(resp.contains("patch"));
 }
 
 TEST_F(Served, DeniesAFederationWithClusterLocalTrustDomain) {
-  HttpResponse r = post(*server_, "/validate",
-                        review(federation("cluster-b", "cluster.local", "10.112.0.0/16", "10.221.0.0/16")));
+  HttpResponse r =
+      post(*server_, "/validate",
+           review(federation("cluster-b", "cluster.local", "10.112.0.0/16", "10.221.0.0/16")));
   const json resp = responseOf(r.body);
   EXPECT_EQ(resp["allowed"], false);
   EXPECT_EQ(resp["status"]["code"], 403);
-  EXPECT_NE(resp["status"]["message"].get<std::string>().find("federation-trust-domain: spec.trustDomain: "),
+  EXPECT_NE(resp["status"]["message"].get<std::string>().find(
+                "federation-trust-domain: spec.trustDomain: "),
             std::string::npos)
       << resp.dump();
 }
 
 TEST_F(Served, AdmitsAGoodFederationAndDeniesAnOverlappingOne) {
-  json good = responseOf(post(*server_, "/validate",
-                              review(federation("cluster-b", "cluster-b.local", "10.112.0.0/16", "10.221.0.0/16")))
-                             .body);
+  json good = responseOf(
+      post(*server_, "/validate",
+           review(federation("cluster-b", "cluster-b.local", "10.112.0.0/16", "10.221.0.0/16")))
+          .body);
   EXPECT_EQ(good, (json{{"uid", ReviewOptions{}.uid}, {"allowed", true}}));
-  json bad = responseOf(post(*server_, "/validate",
-                             review(federation("cluster-b", "cluster-b.local", "10.113.0.0/16", "10.221.0.0/16")))
-                            .body);
+  json bad = responseOf(
+      post(*server_, "/validate",
+           review(federation("cluster-b", "cluster-b.local", "10.113.0.0/16", "10.221.0.0/16")))
+          .body);
   EXPECT_EQ(bad["allowed"], false);
   EXPECT_NE(bad["status"]["message"].get<std::string>().find(
                 "subnet-overlap: metadata.annotations[alliance-webhook.io/pod-subnet-cidr]: "),
@@ -105,7 +114,9 @@ TEST_F(Served, WarnsAboutAPortNameWithoutProtocol) {
   json resp = responseOf(post(*server_, "/validate", review(service("web", ports))).body);
   EXPECT_EQ(resp["allowed"], true);
   ASSERT_EQ(resp["warnings"].size(), 1u) << resp.dump();
-  EXPECT_EQ(resp["warnings"][0].get<std::string>().rfind("service-port-protocol: spec.ports[0].name: ", 0), 0u);
+  EXPECT_EQ(resp["warnings"][0].get<std::string>().rfind(
+                "service-port-protocol: spec.ports[0].name: ", 0),
+            0u);
 }
 
 TEST_F(Served, DryRunIsAnsweredLikeTheRealRequest) {
@@ -120,18 +131,22 @@ TEST_F(Served, DeleteIsAlwaysAllowed) {
   ReviewOptions del;
   del.operation = "DELETE";
   del.oldObject = service("web", kUnnamedPort);
-  json resp = responseOf(post(*server_, "/validate", review(service("web", kUnnamedPort), del)).body);
+  json resp =
+      responseOf(post(*server_, "/validate", review(service("web", kUnnamedPort), del)).body);
   EXPECT_EQ(resp, (json{{"uid", del.uid}, {"allowed", true}}));
 }
 
 TEST_F(Served, ObjectOfTheWrongShapeIsABadRequest) {
-  json ports = json::array({{{"name", "http"}, {"port", 80}}, {{"name", "tcp"}, {"port", json::object()}}});
+  json ports =
+      json::array({{{"name", "http"}, {"port", 80}}, {{"name", "tcp"}, {"port", json::object()}}});
   json resp = responseOf(post(*server_, "/validate", review(service("web", ports))).body);
   EXPECT_EQ(resp["allowed"], false);
-  EXPECT_EQ(resp["status"],
-            (json{{"code", 400},
-                  {"reason", "BadRequest"},
-                  {"message", "object-shape: spec.ports[1].port: expected an integer or a string, got an object"}}));
+  EXPECT_EQ(
+      resp["status"],
+      (json{{"code", 400},
+            {"reason", "BadRequest"},
+            {"message",
+             "object-shape: spec.ports[1].port: expected an integer or a string, got an object"}}));
 }
 
 TEST_F(Served, MalformedBodiesAreHttpErrors) {
@@ -144,7 +159,8 @@ TEST_F(Served, MalformedBodiesAreHttpErrors) {
       {R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"1")",
        "request body is not valid JSON; expected an AdmissionReview"},
       {R"({"apiVersion":"admission.k8s.io/v2","kind":"AdmissionReview","request":{"uid":"1"}})",
-       "apiVersion \"admission.k8s.io/v2\" is not supported; expected admission.k8s.io/v1 or admission.k8s.io/v1beta1"},
+       "apiVersion \"admission.k8s.io/v2\" is not supported; expected admission.k8s.io/v1 or "
+       "admission.k8s.io/v1beta1"},
       {R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview"})", "request is missing"},
       {R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":""}})",
        "request.uid is empty"},
@@ -199,10 +215,13 @@ TEST_F(Served, HealthReadinessAndMetrics) {
                          "operation=\"CREATE\",decision=\"deny\"} 1"),
             std::string::npos)
       << m->body;
-  EXPECT_NE(m->body.find("alliance_webhook_findings_total{rule=\"service-port-names\",action=\"deny\"} 1"),
+  EXPECT_NE(m->body.find(
+                "alliance_webhook_findings_total{rule=\"service-port-names\",action=\"deny\"} 1"),
             std::string::npos);
-  EXPECT_NE(m->body.find("alliance_webhook_request_duration_seconds_bucket{endpoint=\"validate\",le=\"0.0001\"}"),
-            std::string::npos);
+  EXPECT_NE(
+      m->body.find(
+          "alliance_webhook_request_duration_seconds_bucket{endpoint=\"validate\",le=\"0.0001\"}"),
+      std::string::npos);
   EXPECT_NE(m->body.find("alliance_webhook_build_info{version="), std::string::npos);
 }
 
@@ -214,7 +233,8 @@ TEST(Serve, AuditOnlyTurnsDenialsIntoWarningsAndAuditAnnotations) {
                         {"allowed", true},
                         {"warnings", {"[audit] " + kUnnamedDenial}},
                         {"auditAnnotations",
-                         {{"service-port-names", kUnnamedDenial.substr(std::string("service-port-names: ").size())}}}}));
+                         {{"service-port-names",
+                           kUnnamedDenial.substr(std::string("service-port-names: ").size())}}}}));
 }
 
 TEST(Serve, AuditModeReportsAWrongShapeInsteadOfDenying) {
@@ -222,9 +242,10 @@ TEST(Serve, AuditModeReportsAWrongShapeInsteadOfDenying) {
   json ports = json::array({{{"name", "http"}, {"port", json::array()}}});
   json resp = responseOf(post(s, "/validate", review(service("web", ports))).body);
   EXPECT_EQ(resp["allowed"], true);
-  EXPECT_EQ(resp["warnings"],
-            json::array({"[audit] object-shape: spec.ports[0].port: expected an integer or a string, got a list"}));
-  EXPECT_EQ(resp["auditAnnotations"]["object-shape"], "spec.ports[0].port: expected an integer or a string, got a list");
+  EXPECT_EQ(resp["warnings"], json::array({"[audit] object-shape: spec.ports[0].port: expected an "
+                                           "integer or a string, got a list"}));
+  EXPECT_EQ(resp["auditAnnotations"]["object-shape"],
+            "spec.ports[0].port: expected an integer or a string, got a list");
 }
 
 TEST(Serve, MutualTlsRequiresAClientCertificate) {
@@ -255,9 +276,11 @@ TEST(Serve, RefusesTlsOlderThanOnePointTwo) {
   ServerProcess s;
   TlsClient old(s.port(), {devCerts().ca, "localhost", std::nullopt, std::nullopt, TLS1_1_VERSION});
   EXPECT_FALSE(old.connected());
-  TlsClient tls12(s.port(), {devCerts().ca, "localhost", std::nullopt, std::nullopt, TLS1_2_VERSION});
+  TlsClient tls12(s.port(),
+                  {devCerts().ca, "localhost", std::nullopt, std::nullopt, TLS1_2_VERSION});
   EXPECT_TRUE(tls12.connected()) << tls12.error();
-  TlsClient tls13(s.port(), {devCerts().ca, "localhost", std::nullopt, std::nullopt, 0, TLS1_3_VERSION});
+  TlsClient tls13(s.port(),
+                  {devCerts().ca, "localhost", std::nullopt, std::nullopt, 0, TLS1_3_VERSION});
   EXPECT_TRUE(tls13.connected()) << tls13.error();
   EXPECT_TRUE(s.alive());
 }
@@ -283,8 +306,10 @@ TEST(Serve, SigtermFinishesTheRequestInFlightAndExitsZero) {
   TlsClient c = client(s);
   ASSERT_TRUE(c.connected());
   const std::string body = review(service("web", kUnnamedPort)).dump();
-  const std::string head = "POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
-                           "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n";
+  const std::string head =
+      "POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+      "Content-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n";
   ASSERT_TRUE(c.sendRaw(head + body.substr(0, body.size() / 2)));
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   kill(s.pid(), SIGTERM);
@@ -306,25 +331,28 @@ namespace aw::test {
 namespace {
 
 // Signs a fresh server certificate (and key) with the development CA, as cert-manager renews one.
-void renewServerCertificate(const std::filesystem::path& certOut, const std::filesystem::path& keyOut,
-                            const std::string& serial) {
+void renewServerCertificate(const std::filesystem::path& certOut,
+                            const std::filesystem::path& keyOut, const std::string& serial) {
   const Certs& c = devCerts();
   TempDir work;
   writeFile(work / "ext.cnf",
             "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n");
-  RunResult key = run({"openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-                       "-nodes", "-keyout", (work / "k.pem").string(), "-subj", "/CN=renewed-" + serial,
-                       "-out", (work / "r.csr").string()});
+  RunResult key = run({"openssl", "req", "-new", "-newkey", "ec", "-pkeyopt",
+                       "ec_paramgen_curve:P-256", "-nodes", "-keyout", (work / "k.pem").string(),
+                       "-subj", "/CN=renewed-" + serial, "-out", (work / "r.csr").string()});
   ASSERT_EQ(key.status, 0) << key.err;
-  RunResult sign = run({"openssl", "x509", "-req", "-in", (work / "r.csr").string(), "-CA", c.ca.string(),
-                        "-CAkey", (c.dir / "ca.key").string(), "-set_serial", serial, "-days", "2",
-                        "-extfile", (work / "ext.cnf").string(), "-out", (work / "c.pem").string()});
+  RunResult sign =
+      run({"openssl", "x509", "-req", "-in", (work / "r.csr").string(), "-CA", c.ca.string(),
+           "-CAkey", (c.dir / "ca.key").string(), "-set_serial", serial, "-days", "2", "-extfile",
+           (work / "ext.cnf").string(), "-out", (work / "c.pem").string()});
   ASSERT_EQ(sign.status, 0) << sign.err;
   // Write the certificate first and the key a moment later, as a non-atomic writer would: the
   // server must keep serving the old pair until both files match.
-  std::filesystem::copy_file(work / "c.pem", certOut, std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::copy_file(work / "c.pem", certOut,
+                             std::filesystem::copy_options::overwrite_existing);
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
-  std::filesystem::copy_file(work / "k.pem", keyOut, std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::copy_file(work / "k.pem", keyOut,
+                             std::filesystem::copy_options::overwrite_existing);
 }
 
 std::string servedSubject(int port) {
@@ -341,7 +369,8 @@ TEST(Serve, PicksUpARotatedCertificateWithoutFailingRequests) {
   TempDir dir;
   std::filesystem::copy_file(devCerts().cert, dir / "tls.crt");
   std::filesystem::copy_file(devCerts().key, dir / "tls.key");
-  ServerProcess s({"--tls-cert", (dir / "tls.crt").string(), "--tls-key", (dir / "tls.key").string()});
+  ServerProcess s(
+      {"--tls-cert", (dir / "tls.crt").string(), "--tls-key", (dir / "tls.key").string()});
   const std::string before = servedSubject(s.port());
 
   std::atomic<bool> done{false};
@@ -366,8 +395,9 @@ TEST(Serve, PicksUpARotatedCertificateWithoutFailingRequests) {
   EXPECT_GT(ok.load(), 10);
   TlsClient c(s.port(), {devCerts().ca});
   auto m = c.request("GET", "/metrics", "");
-  EXPECT_NE(m->body.find("alliance_webhook_reloads_total{what=\"certificate\",result=\"success\"} 1"),
-            std::string::npos)
+  EXPECT_NE(
+      m->body.find("alliance_webhook_reloads_total{what=\"certificate\",result=\"success\"} 1"),
+      std::string::npos)
       << m->body;
 }
 
@@ -389,14 +419,16 @@ TEST(Serve, ReloadsAChangedConfigurationAndRefusesABadOne) {
   };
   // A good change: the rule is switched to warn and takes effect without a restart.
   writeFile(dir / "config.yaml", "mode: enforce\nrules:\n  service-port-names: { action: warn }\n");
-  ASSERT_TRUE(waitFor("alliance_webhook_reloads_total{what=\"config\",result=\"success\"} 1")) << s.log();
+  ASSERT_TRUE(waitFor("alliance_webhook_reloads_total{what=\"config\",result=\"success\"} 1"))
+      << s.log();
   json warned = responseOf(post(s, "/validate", denied).body);
   EXPECT_EQ(warned["allowed"], true);
   EXPECT_EQ(warned["warnings"], json::array({kUnnamedDenial}));
 
   // A bad change (a typo in a key) is refused, logged, and the previous configuration stays.
   writeFile(dir / "config.yaml", "mode: enforce\nrules:\n  service-port-names: { acton: deny }\n");
-  ASSERT_TRUE(waitFor("alliance_webhook_reloads_total{what=\"config\",result=\"failure\"} 1")) << s.log();
+  ASSERT_TRUE(waitFor("alliance_webhook_reloads_total{what=\"config\",result=\"failure\"} 1"))
+      << s.log();
   EXPECT_EQ(responseOf(post(s, "/validate", denied).body), warned);
   EXPECT_NE(s.log().find("configuration reload refused"), std::string::npos);
   EXPECT_NE(s.log().find("rules.service-port-names.acton: unknown key (known keys: action, scope)"),
@@ -413,8 +445,10 @@ TEST(Serve, StartupErrorsNameTheCauseAndExitTwo) {
       {{"--tls-cert", devCerts().cert.string(), "--tls-key", devCerts().key.string(), "--config",
         (dir / "bad.yaml").string()},
        "alliance-webhook serve: invalid configuration: " + (dir / "bad.yaml").string() +
-           ":3: localCluster.podSubnetCIDR: \"10.0.0.1/16\" is not a valid CIDR: host bits are set"},
-      {{"--tls-cert", devCerts().cert.string(), "--tls-key", devCerts().key.string(), "--listen", "nope"},
+           ":3: localCluster.podSubnetCIDR: \"10.0.0.1/16\" is not a valid CIDR: host bits are "
+           "set"},
+      {{"--tls-cert", devCerts().cert.string(), "--tls-key", devCerts().key.string(), "--listen",
+        "nope"},
        "alliance-webhook serve: --listen nope: expected HOST:PORT, for example 0.0.0.0:8443\n"},
       {{"--bogus"}, "alliance-webhook serve: unknown flag --bogus\n"},
   };

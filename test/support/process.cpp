@@ -4,6 +4,8 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -18,12 +20,17 @@
 #include <stdexcept>
 #include <thread>
 
-#include <openssl/err.h>
-#include <openssl/x509v3.h>
-
 namespace aw::test {
 
 namespace fs = std::filesystem;
+
+namespace {
+// A peer that closes a connection must fail a write, not kill the test program.
+const bool kIgnoreSigpipe = [] {
+  ::signal(SIGPIPE, SIG_IGN);
+  return true;
+}();
+}  // namespace
 
 TempDir::TempDir() {
   std::string tmpl = (fs::temp_directory_path() / "aw-test-XXXXXX").string();
@@ -82,7 +89,11 @@ const Certs& devCerts() {
     RunResult r = run({std::string(AW_SOURCE_DIR) + "/certs/make-certs.sh", "--out", out.string(),
                        "--namespace", "alliance-webhook"});
     if (r.status != 0) throw std::runtime_error("make-certs.sh failed: " + r.err);
-    return Certs{out, out / "ca.crt", out / "tls.crt", out / "tls.key", out / "client.crt",
+    return Certs{out,
+                 out / "ca.crt",
+                 out / "tls.crt",
+                 out / "tls.key",
+                 out / "client.crt",
                  out / "client.key"};
   }();
   return certs;
@@ -104,8 +115,8 @@ int freePort() {
 ServerProcess::ServerProcess(std::vector<std::string> extra, bool wait) {
   const Certs& certs = devCerts();
   port_ = freePort();
-  std::vector<std::string> argv = {AW_BINARY, "serve", "--listen", "127.0.0.1:" + std::to_string(port_),
-                                   "--log-format", "text"};
+  std::vector<std::string> argv = {
+      AW_BINARY, "serve", "--listen", "127.0.0.1:" + std::to_string(port_), "--log-format", "text"};
   bool hasCert = false;
   for (const std::string& e : extra) hasCert = hasCert || e == "--tls-cert";
   if (!hasCert) {
@@ -149,7 +160,9 @@ bool ServerProcess::alive() {
   return true;
 }
 
-std::string ServerProcess::log() const { return readFile(dir_ / "stderr"); }
+std::string ServerProcess::log() const {
+  return readFile(dir_ / "stderr");
+}
 
 bool ServerProcess::waitReady(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -303,10 +316,12 @@ std::optional<HttpResponse> TlsClient::readResponse() {
 }
 
 std::optional<HttpResponse> TlsClient::request(const std::string& method, const std::string& path,
-                                               const std::string& body, const std::string& contentType) {
+                                               const std::string& body,
+                                               const std::string& contentType) {
   std::string req = method + " " + path + " HTTP/1.1\r\nHost: localhost\r\n";
   if (!body.empty() || method == "POST") {
-    req += "Content-Type: " + contentType + "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+    req += "Content-Type: " + contentType + "\r\nContent-Length: " + std::to_string(body.size()) +
+           "\r\n";
   }
   req += "\r\n" + body;
   if (!sendRaw(req)) return std::nullopt;
@@ -316,7 +331,8 @@ std::optional<HttpResponse> TlsClient::request(const std::string& method, const 
 std::optional<HttpResponse> httpGet(int port, const std::string& path) {
   int fd = connectLoopback(port);
   if (fd < 0) return std::nullopt;
-  const std::string req = "GET " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+  const std::string req =
+      "GET " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
   if (send(fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) {
     close(fd);
     return std::nullopt;

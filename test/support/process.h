@@ -1,6 +1,7 @@
 // Test support: run the real alliance-webhook binary, talk to it over real TLS.
 #pragma once
 
+#include <openssl/ssl.h>
 #include <sys/types.h>
 
 #include <chrono>
@@ -9,8 +10,6 @@
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <openssl/ssl.h>
 
 namespace aw::test {
 

@@ -8,7 +8,8 @@ json review(const json& object, const ReviewOptions& o) {
   const std::string apiVersion = object.value("apiVersion", "v1");
   const auto slash = apiVersion.find('/');
   const std::string group = slash == std::string::npos ? "" : apiVersion.substr(0, slash);
-  const std::string version = slash == std::string::npos ? apiVersion : apiVersion.substr(slash + 1);
+  const std::string version =
+      slash == std::string::npos ? apiVersion : apiVersion.substr(slash + 1);
   const std::string kind = object.value("kind", "");
   std::string resource = kind;
   for (char& c : resource) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -62,6 +63,8 @@ json federation(const std::string& name, const std::string& trustDomain, const s
             {"trustDomain", trustDomain}}}};
 }
 
-json responseOf(const std::string& body) { return json::parse(body).at("response"); }
+json responseOf(const std::string& body) {
+  return json::parse(body).at("response");
+}
 
 }  // namespace aw::test

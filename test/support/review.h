@@ -1,9 +1,8 @@
 // Test support: AdmissionReview requests shaped like the ones the API server sends.
 #pragma once
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 namespace aw::test {
 

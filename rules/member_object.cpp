@@ -1,0 +1,23 @@
+#include "rules/member_object.h"
+
+#include "rules/json_access.h"
+
+namespace aw::rules {
+
+std::string subjectName(const Request& request) {
+  const std::string* name = json::string(json::at(request.object, {"metadata", "name"}));
+  return name != nullptr && !name->empty() ? *name : request.name;
+}
+
+Member subjectMember(const Request& request, const Context& context) {
+  const std::string name = subjectName(request);
+  const KindId kind = request.kind->id;
+  Member m = memberFromObject(kind, *request.object, context.alliance.find(kind, name));
+  if (m.name.empty()) {
+    m.name = name;
+    m.origin += name;
+  }
+  return m;
+}
+
+}  // namespace aw::rules

@@ -1,0 +1,44 @@
+// multicluster-cluster-domain: the clusters of an Istio multicluster share one clusterDomain
+// (Istio addresses remote services by the local domain), so a remote cluster declared with
+// another domain cannot work. The declared domain is the object's cluster-domain annotation, or
+// the clusterDomain of its `members` entry.
+#include "rules/all_rules.h"
+#include "rules/domain.h"
+#include "rules/member_object.h"
+#include "rules/text.h"
+
+namespace aw::rules {
+
+namespace {
+
+void check(const Request& request, const Context& context, const RuleOptions& options,
+           Outcome& out) {
+  const LocalCluster& local = context.alliance.local();
+  if (local.domain.empty()) return;  // nothing to compare with
+  const Member self = subjectMember(request, context);
+  if (self.domain.empty() || sameDomain(self.domain, local.domain)) return;
+  const std::string localPath = local.domainPath.empty() ? "" : " (" + local.domainPath + ")";
+  out.findings.push_back(
+      {"multicluster-cluster-domain", self.domainPath,
+       "cluster domain " + quoteValue(self.domain) + " differs from the local cluster's " +
+           quoteValue(local.domain) + localPath +
+           ": multicluster members must share one clusterDomain, so correct the declared domain, "
+           "or join that cluster with an IstioFederation instead",
+       options.action()});
+}
+
+}  // namespace
+
+const RuleInfo& multiclusterClusterDomainRule() {
+  static const RuleInfo kInfo{
+      .id = "multicluster-cluster-domain",
+      .summary = "An IstioMulticluster's declared cluster domain equals the local cluster's",
+      .kinds = {KindId::IstioMulticluster},
+      .options = {{"action", {"deny", "warn", "audit", "off"}, "deny"}},
+      .reads = kMemberObjectShapes,
+      .check = check,
+  };
+  return kInfo;
+}
+
+}  // namespace aw::rules

@@ -1,0 +1,84 @@
+// service-port-protocol: Istio picks a port's protocol from its name (`<protocol>[-<suffix>]`) or
+// its appProtocol. A name without a known prefix makes Istio treat the traffic as plain TCP, so
+// HTTP routing, retries and metrics silently stop working for that port.
+#include <algorithm>
+#include <cctype>
+
+#include "rules/all_rules.h"
+#include "rules/json_access.h"
+#include "rules/protocols.h"
+#include "rules/service_ports.h"
+#include "rules/text.h"
+
+namespace aw::rules {
+
+namespace {
+
+bool equalsUpper(std::string_view value, std::string_view upper) {
+  if (value.size() != upper.size()) return false;
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    if (std::toupper(static_cast<unsigned char>(value[i])) != upper[i]) return false;
+  }
+  return true;
+}
+
+// UDP and SCTP ports are not proxied by Istio, so their names do not matter.
+bool notProxied(const json::json* port) {
+  const std::string* protocol = json::string(json::child(port, "protocol"));
+  return protocol != nullptr && (equalsUpper(*protocol, "UDP") || equalsUpper(*protocol, "SCTP"));
+}
+
+// Example names for the message: the table's http and tcp prefixes before the name. A name
+// that is not a valid port name already (only the `check` command can see one) is not repeated.
+std::string renameExamples(const std::string& name) {
+  const bool plain = std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-';
+  });
+  const std::string suffix = plain ? name : "<suffix>";
+  std::string out;
+  for (std::string_view canonical : {"HTTP", "TCP"}) {
+    if (const Protocol* p = protocolOfValue(canonical)) {
+      out += (out.empty() ? "" : " or ") + std::string(p->prefix) + "-" + suffix;
+    }
+  }
+  return out;
+}
+
+void check(const Request& request, const Context&, const RuleOptions& options, Outcome& out) {
+  if (options.get("scope") != "all" && !isPublicService(*request.object)) return;
+  const json::json* ports = json::array(json::at(request.object, {"spec", "ports"}));
+  if (ports == nullptr) return;
+  for (std::size_t i = 0; i < ports->size(); ++i) {
+    const json::json* port = &(*ports)[i];
+    const std::string* name = json::string(json::child(port, "name"));
+    if (name == nullptr || name->empty()) continue;  // service-port-names' business
+    const std::string* appProtocol = json::string(json::child(port, "appProtocol"));
+    if (appProtocol != nullptr && !appProtocol->empty()) continue;
+    if (notProxied(port) || protocolOfPortName(*name) != nullptr) continue;
+    out.findings.push_back({"service-port-protocol", "spec.ports[" + std::to_string(i) + "].name",
+                            quoteValue(*name) +
+                                " has no Istio protocol prefix, so Istio treats it as TCP: "
+                                "rename it " +
+                                renameExamples(*name) + ", or set appProtocol",
+                            options.action()});
+  }
+}
+
+}  // namespace
+
+const RuleInfo& servicePortProtocolRule() {
+  static const RuleInfo kRule{
+      .id = "service-port-protocol",
+      .summary =
+          "Every named port of a public federation Service (or of every Service, "
+          "scope: all) follows Istio's <protocol>[-<suffix>] naming, or sets appProtocol",
+      .kinds = {KindId::Service},
+      .options = {{"action", {"deny", "warn", "audit", "off"}, "warn"},
+                  {"scope", {"public", "all"}, "public"}},
+      .reads = kServicePortShapes,
+      .check = check,
+  };
+  return kRule;
+}
+
+}  // namespace aw::rules

@@ -1,0 +1,276 @@
+// serviceentry-defaults (mutating, SPEC §6): makes Istio's implicit ServiceEntry behaviour
+// explicit and repairs combinations the ServiceEntry CRD would reject. It only adds fields that
+// are absent (a null value counts as absent: the API server prunes it), never changes or removes
+// one, and records what it set in the alliance-webhook.io/defaulted annotation. The patch holds
+// one operation per field it sets, so its cost follows what changed, not the object's size.
+//
+// Where SPEC §6 leaves room, these choices keep the patched object acceptable to the CRD:
+// - A generated port name `<protocol>-<number>` that another port already uses gets `-2`, `-3`,
+//   ... appended: ports are a list-map keyed by name. The protocol part is lower-cased with any
+//   character outside [a-z0-9-] turned into '-', cut at 64 characters (an empty protocol gives
+//   "tcp"). A port without an integer number gets no name (there is nothing to build it from).
+// - resolution is NONE only when `endpoints` is absent: the CRD says "NONE mode cannot set
+//   endpoints" (has(self.endpoints)), so an empty list, or endpoints that only name a network,
+//   get STATIC. An empty address counts like no address.
+// - DNS is not set while spec.addresses holds a CIDR ("CIDR addresses are allowed only for
+//   NONE/STATIC"): resolution stays unset and the user decides.
+#include <algorithm>
+#include <cctype>
+#include <set>
+#include <unordered_set>
+
+#include "rules/all_rules.h"
+#include "rules/cidr.h"
+#include "rules/domain.h"
+#include "rules/json_access.h"
+#include "rules/keys.h"
+#include "rules/protocols.h"
+
+namespace aw::rules {
+
+namespace {
+
+using Json = nlohmann::json;
+
+// RFC 6901: '~' is written "~0" and '/' is written "~1".
+std::string pointerToken(std::string_view token) {
+  std::string out;
+  for (char c : token) {
+    if (c == '~') {
+      out += "~0";
+    } else if (c == '/') {
+      out += "~1";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+struct Change {
+  Json ops = Json::array();
+  std::vector<std::string> paths;  // field paths for the defaulted annotation, in order
+
+  void add(std::string pointer, Json value, std::string fieldPath) {
+    ops.push_back({{"op", "add"}, {"path", std::move(pointer)}, {"value", std::move(value)}});
+    paths.push_back(std::move(fieldPath));
+  }
+};
+
+// ---------------------------------------------------------------------------------------------
+// ports[i].protocol and ports[i].name
+
+std::string nameStem(std::string_view protocol) {
+  constexpr std::size_t kMaxStem = 64;  // keeps the name far below the CRD's maxLength 256
+  std::string out;
+  for (char c : protocol.substr(0, kMaxStem)) {
+    const char lower = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    out += (lower >= 'a' && lower <= 'z') || (lower >= '0' && lower <= '9') ? lower : '-';
+  }
+  return out.empty() ? "tcp" : out;
+}
+
+void defaultPorts(const Json& spec, Change& change) {
+  const Json* ports = json::array(json::child(&spec, "ports"));
+  if (ports == nullptr) return;
+  std::set<std::string> taken;
+  for (const Json& port : *ports) {
+    if (const std::string* name = json::string(json::child(&port, "name"))) taken.insert(*name);
+  }
+  for (std::size_t i = 0; i < ports->size(); ++i) {
+    const Json& port = (*ports)[i];
+    if (!port.is_object()) continue;
+    const std::string index = std::to_string(i);
+    const std::string* name = json::string(json::child(&port, "name"));
+    std::string protocol;
+    if (const Json* written = json::child(&port, "protocol")) {
+      protocol = written->is_string() ? written->get<std::string>() : std::string();
+    } else {
+      const Protocol* known = name != nullptr ? protocolOfPortName(*name) : nullptr;
+      protocol = std::string(known != nullptr ? known->canonical : "TCP");
+      change.add("/spec/ports/" + index + "/protocol", protocol,
+                 "spec.ports[" + index + "].protocol");
+    }
+    if (json::child(&port, "name") != nullptr) continue;
+    const Json* number = json::child(&port, "number");
+    if (number == nullptr || !number->is_number_integer()) continue;
+    const std::string stem = nameStem(protocol) + "-" + json::scalarText(number);
+    std::string candidate = stem;
+    for (int n = 2; taken.contains(candidate); ++n) candidate = stem + "-" + std::to_string(n);
+    taken.insert(candidate);
+    change.add("/spec/ports/" + index + "/name", candidate, "spec.ports[" + index + "].name");
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// resolution
+
+bool isIpAddress(const std::string& address) {
+  const bool v6 = address.find(':') != std::string::npos;
+  return parseCidr(address + (v6 ? "/128" : "/32")).cidr.has_value();
+}
+
+// True when some endpoint address is a host name (neither an IP nor a unix:// socket).
+bool hasHostNameEndpoint(const Json& endpoints) {
+  for (const Json& endpoint : endpoints) {
+    const std::string* address = json::string(json::child(&endpoint, "address"));
+    if (address == nullptr || address->empty()) continue;  // network-only: counts neither way
+    if (address->starts_with("unix://") || isIpAddress(*address)) continue;
+    return true;
+  }
+  return false;
+}
+
+bool hasCidrAddress(const Json& spec) {
+  const Json* addresses = json::array(json::child(&spec, "addresses"));
+  if (addresses == nullptr) return false;
+  for (const Json& a : *addresses) {
+    const std::string* text = json::string(&a);
+    if (text != nullptr && text->find('/') != std::string::npos) return true;
+  }
+  return false;
+}
+
+// "" when resolution should stay unset.
+std::string_view defaultResolution(const Json& spec) {
+  const Json* endpoints = json::child(&spec, "endpoints");
+  if (endpoints == nullptr) return "NONE";
+  if (!endpoints->is_array()) return {};
+  if (!hasHostNameEndpoint(*endpoints)) return "STATIC";
+  return hasCidrAddress(spec) ? std::string_view() : "DNS";
+}
+
+// ---------------------------------------------------------------------------------------------
+// location
+
+// The normalized domains of the local cluster and every member.
+std::unordered_set<std::string> knownDomains(const Alliance& alliance) {
+  std::unordered_set<std::string> domains;
+  auto add = [&](const std::string& d) {
+    std::string n = normalizeDomain(d);
+    if (!n.empty()) domains.insert(std::move(n));
+  };
+  add(alliance.local().domain);
+  for (const Member& m : alliance.members()) add(m.domain);
+  return domains;
+}
+
+// hostUnderDomain(host, d) for some d in `domains`, by looking up each of the host's label
+// suffixes (the whole host included) instead of scanning every domain.
+bool underSomeDomain(std::string_view host, const std::unordered_set<std::string>& domains) {
+  const std::string h = normalizeDomain(host);
+  if (h.empty()) return false;
+  if (domains.contains(h)) return true;
+  for (std::size_t dot = h.find('.'); dot != std::string::npos; dot = h.find('.', dot + 1)) {
+    if (domains.contains(h.substr(dot + 1))) return true;
+  }
+  return false;
+}
+
+// "" when location should stay unset (no hosts).
+std::string_view defaultLocation(const Json& spec, const Alliance& alliance) {
+  const Json* hosts = json::array(json::child(&spec, "hosts"));
+  if (hosts == nullptr || hosts->empty()) return {};
+  const std::unordered_set<std::string> domains = knownDomains(alliance);
+  for (const Json& host : *hosts) {
+    const std::string* h = json::string(&host);
+    if (h == nullptr || !underSomeDomain(*h, domains)) return "MESH_EXTERNAL";
+  }
+  return "MESH_INTERNAL";
+}
+
+// ---------------------------------------------------------------------------------------------
+// the defaulted annotation
+
+void recordPaths(const Json& object, const std::vector<std::string>& paths, Json& ops) {
+  const Json* metadata = json::child(&object, "metadata");
+  const Json* annotations = json::child(metadata, "annotations");
+  const std::string* existing = json::string(json::child(annotations, keys::kDefaultedAnnotation));
+
+  std::set<std::string, std::less<>> listed;
+  std::string value = existing != nullptr ? *existing : std::string();
+  for (std::size_t pos = 0; pos <= value.size();) {
+    const std::size_t comma = std::min(value.find(',', pos), value.size());
+    listed.emplace(value.substr(pos, comma - pos));
+    pos = comma + 1;
+  }
+  bool appended = false;
+  for (const std::string& p : paths) {
+    if (!listed.insert(p).second) continue;
+    value += (value.empty() ? "" : ",") + p;
+    appended = true;
+  }
+  if (!appended) return;
+
+  const std::string key(keys::kDefaultedAnnotation);
+  if (metadata == nullptr) {
+    ops.push_back(
+        {{"op", "add"}, {"path", "/metadata"}, {"value", {{"annotations", {{key, value}}}}}});
+  } else if (annotations == nullptr) {
+    ops.push_back({{"op", "add"}, {"path", "/metadata/annotations"}, {"value", {{key, value}}}});
+  } else {
+    ops.push_back({{"op", existing != nullptr ? "replace" : "add"},
+                   {"path", "/metadata/annotations/" + pointerToken(key)},
+                   {"value", value}});
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+void check(const Request& request, const Context& context, const RuleOptions&, Outcome& out) {
+  const Json* spec = json::object(json::child(request.object, "spec"));
+  if (spec == nullptr) return;
+  Change change;
+  defaultPorts(*spec, change);
+  if (json::child(spec, "resolution") == nullptr) {
+    if (std::string_view r = defaultResolution(*spec); !r.empty()) {
+      change.add("/spec/resolution", r, "spec.resolution");
+    }
+  }
+  if (json::child(spec, "location") == nullptr) {
+    if (std::string_view l = defaultLocation(*spec, context.alliance); !l.empty()) {
+      change.add("/spec/location", l, "spec.location");
+    }
+  }
+  if (change.paths.empty()) return;
+  recordPaths(*request.object, change.paths, change.ops);
+  for (Json& op : change.ops) out.patch.push_back(std::move(op));
+}
+
+}  // namespace
+
+const RuleInfo& serviceEntryDefaultsRule() {
+  static const RuleInfo kInfo{
+      .id = "serviceentry-defaults",
+      .summary =
+          "Fills in a ServiceEntry's missing port protocols and names, resolution and "
+          "location, and lists them in the alliance-webhook.io/defaulted annotation",
+      .kinds = {KindId::ServiceEntry},
+      .options = {{"action", {"on", "off"}, "on"}},
+      .mutating = true,
+      .reads = {{"metadata", kObject},
+                {"metadata.annotations", kObject},
+                {"metadata.annotations{}", kString},
+                {"spec", kObject},
+                {"spec.ports", kArray},
+                {"spec.ports[]", kObject},
+                {"spec.ports[].name", kString},
+                {"spec.ports[].number", kInteger},
+                {"spec.ports[].protocol", kString},
+                {"spec.ports[].targetPort", kInteger},
+                {"spec.endpoints", kArray},
+                {"spec.endpoints[]", kObject},
+                {"spec.endpoints[].address", kString},
+                {"spec.endpoints[].network", kString},
+                {"spec.hosts", kArray},
+                {"spec.hosts[]", kString},
+                {"spec.resolution", kString},
+                {"spec.location", kString},
+                {"spec.addresses", kArray},
+                {"spec.addresses[]", kString}},
+      .check = check,
+  };
+  return kInfo;
+}
+
+}  // namespace aw::rules

@@ -1,0 +1,225 @@
+// subnet-overlap: Istio matches TCP traffic by destination address, so when pod or service
+// subnets of two alliance members overlap, requests from one cluster fall under the other's
+// rules. Every CIDR the object declares must be well formed and overlap neither its own other
+// subnets nor any subnet of the local cluster or another member. Overlaps with other clusters
+// of a member reached through the ingress gateway ("acceptable but not recommended") use
+// `multiNetworkAction`; everything else uses `action`. A member that declares no subnets gets
+// `unknownSubnets`.
+#include <algorithm>
+#include <map>
+#include <tuple>
+
+#include "rules/all_rules.h"
+#include "rules/json_access.h"
+#include "rules/keys.h"
+#include "rules/member_object.h"
+#include "rules/text.h"
+
+namespace aw::rules {
+
+namespace {
+
+constexpr std::string_view kRule = "subnet-overlap";
+// At most this many overlap findings per subnet of the object, then one "and N more".
+constexpr std::size_t kMaxOverlapsPerSubnet = 5;
+// At most this many findings per object in all (see keepBounded).
+constexpr std::size_t kMaxFindings = 25;
+constexpr std::string_view kOwnRange = "give every cluster its own range";
+
+std::string annotationPath(std::string_view key) {
+  return "metadata.annotations[" + std::string(key) + "]";
+}
+
+std::string describe(const Subnet& s) {
+  return std::string(subnetRoleName(s.role)) + " subnet " + s.cidr.str();
+}
+
+void add(Outcome& out, const std::string& path, std::string message, Action action) {
+  if (action == Action::Off) return;
+  out.findings.push_back({std::string(kRule), path, std::move(message), action});
+}
+
+// The whole annotation value a malformed element came from, when it came from one.
+const std::string* annotationValue(const nlohmann::json& object, const std::string& path) {
+  for (std::string_view key : {keys::kPodSubnetAnnotation, keys::kServiceSubnetAnnotation}) {
+    if (path == annotationPath(key)) {
+      return json::string(json::at(&object, {"metadata", "annotations", key}));
+    }
+  }
+  return nullptr;
+}
+
+void reportMalformed(const Member& self, const nlohmann::json& object, Action action,
+                     Outcome& out) {
+  for (const BadCidr& bad : self.malformed) {
+    std::string message;
+    if (bad.text.empty()) {
+      const std::string* whole = annotationValue(object, bad.path);
+      const bool blank = whole == nullptr || whole->find_first_not_of(" \t") == std::string::npos;
+      message = blank ? "the value is empty: write a CIDR or a comma-separated list of CIDRs "
+                        "(e.g. 10.112.0.0/16), or remove the annotation"
+                      : "empty element in the CIDR list " + quoteValue(*whole) +
+                            ": remove the stray comma";
+    } else {
+      message = "invalid CIDR " + quoteValue(bad.text) + ": " + bad.error;
+      message += bad.suggestion.empty() ? " (write it like 10.112.0.0/16 or fd00:112::/48)"
+                                        : ", did you mean " + bad.suggestion + "?";
+    }
+    add(out, bad.path, std::move(message), action);
+  }
+}
+
+// One finding for the overlaps of `subnet` beyond the first kMaxOverlapsPerSubnet (of `total`).
+void reportRest(const Subnet& subnet, std::size_t total, std::string_view whose,
+                std::string_view fix, Action action, Outcome& out) {
+  if (total <= kMaxOverlapsPerSubnet) return;
+  add(out, subnet.path,
+      describe(subnet) + " also overlaps " + std::to_string(total - kMaxOverlapsPerSubnet) +
+          " more subnets of " + std::string(whose) + ": " + std::string(fix),
+      action);
+}
+
+// Overlaps among the object's own subnets (pod with service, or within one list). Each pair is
+// reported once, on the later-declared subnet. A repeated CIDR is reported against its first
+// occurrence only and left out of the index: the distinct CIDRs of one family are nested or
+// disjoint, so each has at most 129 containers and the pairs stay O(n), whatever was written.
+void reportOwnOverlaps(const Member& self, Action action, Outcome& out) {
+  const std::vector<Subnet>& subnets = self.subnets;
+  if (subnets.size() < 2) return;
+  using Key = std::tuple<bool, std::array<std::uint8_t, 16>, int>;
+  std::map<Key, std::size_t> firstSeen;
+  std::vector<std::size_t> firstOf(subnets.size());
+  CidrIndex index;
+  for (std::size_t j = 0; j < subnets.size(); ++j) {
+    const Cidr& c = subnets[j].cidr;
+    firstOf[j] = firstSeen.try_emplace(Key{c.v6, c.addr, c.prefix}, j).first->second;
+    if (firstOf[j] == j) index.add(c, j);
+  }
+  index.build();
+
+  for (std::size_t j = 0; j < subnets.size(); ++j) {
+    std::vector<std::size_t> earlier;
+    if (firstOf[j] != j) {
+      earlier.push_back(firstOf[j]);
+    } else {
+      index.forEachOverlap(subnets[j].cidr, [&](const CidrIndex::Entry& e) {
+        if (e.owner < j) earlier.push_back(e.owner);
+      });
+      std::sort(earlier.begin(), earlier.end());
+    }
+    const Subnet& subnet = subnets[j];
+    for (std::size_t k = 0; k < earlier.size() && k < kMaxOverlapsPerSubnet; ++k) {
+      const Subnet& other = subnets[earlier[k]];
+      const std::string where = other.path == subnet.path ? "" : " (" + other.path + ")";
+      const std::string_view fix = other.role == subnet.role
+                                       ? "list each range once, without overlaps"
+                                       : "pods and services need separate ranges";
+      add(out, subnet.path,
+          describe(subnet) + " overlaps this member's own " + describe(other) + where + ": " +
+              std::string(fix),
+          action);
+    }
+    reportRest(subnet, earlier.size(), "this member", "list each range once, without overlaps",
+               action, out);
+  }
+}
+
+// Overlaps with the local cluster and the other members, found through the alliance's index.
+void reportAllianceOverlaps(const Member& self, const Alliance& alliance, Action action,
+                            Outcome& out) {
+  const Member* firstMember = alliance.members().empty() ? nullptr : &alliance.members().front();
+  // Local cluster first, then members in their order, then declaration order within each.
+  auto order = [&](const Alliance::Hit& h) {
+    const std::ptrdiff_t member = h.member == nullptr ? -1 : h.member - firstMember;
+    return std::pair(member, h.subnet);
+  };
+  for (const Subnet& subnet : self.subnets) {
+    std::vector<Alliance::Hit> hits = alliance.overlapping(subnet.cidr);
+    std::erase_if(hits, [&](const Alliance::Hit& h) {
+      return h.member != nullptr && h.member->sameIdentity(self.kind, self.name);
+    });
+    std::sort(hits.begin(), hits.end(),
+              [&](const Alliance::Hit& a, const Alliance::Hit& b) { return order(a) < order(b); });
+    for (std::size_t k = 0; k < hits.size() && k < kMaxOverlapsPerSubnet; ++k) {
+      const Alliance::Hit& hit = hits[k];
+      const std::string other =
+          hit.member == nullptr
+              ? "the local cluster's " + describe(*hit.subnet) + " (" + hit.subnet->path + ")"
+              : describe(*hit.subnet) + " of " + hit.member->origin;
+      add(out, subnet.path, describe(subnet) + " overlaps " + other + ": " + std::string(kOwnRange),
+          action);
+    }
+    reportRest(subnet, hits.size(), "the local cluster and other members", kOwnRange, action, out);
+  }
+}
+
+void reportUnknown(const Member& self, Action action, Outcome& out) {
+  if (self.podDeclared && self.serviceDeclared) return;
+  std::string message;
+  if (!self.podDeclared && !self.serviceDeclared) {
+    message = "no pod or service subnets declared, so overlaps go unchecked: add annotations " +
+              std::string(keys::kPodSubnetAnnotation) + " and " +
+              std::string(keys::kServiceSubnetAnnotation);
+  } else {
+    const bool pod = !self.podDeclared;
+    message = std::string("no ") + (pod ? "pod" : "service") +
+              " subnet declared, so its overlaps go unchecked: add annotation " +
+              std::string(pod ? keys::kPodSubnetAnnotation : keys::kServiceSubnetAnnotation);
+  }
+  add(out, "metadata.annotations", std::move(message), action);
+}
+
+// Keeps at most kMaxFindings of `found` and sums up the rest in one finding with the strongest
+// of their actions, so an annotation listing thousands of ranges cannot produce a response of
+// megabytes.
+void keepBounded(std::vector<Finding> found, Outcome& out) {
+  if (found.size() <= kMaxFindings) {
+    for (Finding& f : found) out.findings.push_back(std::move(f));
+    return;
+  }
+  Action strongest = Action::Off;
+  for (std::size_t i = kMaxFindings; i < found.size(); ++i) {
+    strongest = std::max(strongest, found[i].action);
+  }
+  const std::size_t rest = found.size() - kMaxFindings;
+  found.resize(kMaxFindings);
+  for (Finding& f : found) out.findings.push_back(std::move(f));
+  out.findings.push_back(
+      {std::string(kRule), "metadata.annotations",
+       "and " + std::to_string(rest) + " more subnet problems not listed: fix the ones above first",
+       strongest});
+}
+
+void check(const Request& request, const Context& context, const RuleOptions& options,
+           Outcome& out) {
+  const Member self = subjectMember(request, context);
+  const Action action = options.action();
+  Outcome found;
+  reportMalformed(self, *request.object, action, found);
+  reportOwnOverlaps(self, action, found);
+  reportAllianceOverlaps(self, context.alliance,
+                         self.multiNetwork ? options.action("multiNetworkAction") : action, found);
+  reportUnknown(self, options.action("unknownSubnets"), found);
+  keepBounded(std::move(found.findings), out);
+}
+
+}  // namespace
+
+const RuleInfo& subnetOverlapRule() {
+  static const RuleInfo kInfo{
+      .id = kRule,
+      .summary =
+          "The pod and service subnets an IstioFederation or IstioMulticluster declares "
+          "are valid CIDRs overlapping no other subnet of it, the local cluster or "
+          "another member",
+      .kinds = {KindId::IstioFederation, KindId::IstioMulticluster},
+      .options = {{"action", {"deny", "warn", "audit", "off"}, "deny"},
+                  {"multiNetworkAction", {"deny", "warn", "audit", "off"}, "deny"},
+                  {"unknownSubnets", {"allow", "warn", "deny"}, "warn"}},
+      .reads = kMemberObjectShapes,
+      .check = check,
+  };
+  return kInfo;
+}
+
+}  // namespace aw::rules

@@ -1,0 +1,6 @@
+// multicluster-cluster-domain: every case of fixtures/federation-trust-domain.yaml.
+#include <gtest/gtest.h>
+
+#include "test/support/rule_fixture.h"
+
+AW_RULE_FIXTURE_TESTS(MulticlusterClusterDomain, "multicluster-cluster-domain.yaml");

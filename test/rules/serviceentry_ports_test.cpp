@@ -1,0 +1,6 @@
+// serviceentry-ports: every case of fixtures/federation-trust-domain.yaml.
+#include <gtest/gtest.h>
+
+#include "test/support/rule_fixture.h"
+
+AW_RULE_FIXTURE_TESTS(ServiceEntryPorts, "serviceentry-ports.yaml");
