@@ -1,5 +1,6 @@
 // End to end: the real binary, real TLS on loopback, a client that verifies the CA chain.
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
 #include <signal.h>
 
 #include <atomic>
@@ -459,6 +460,77 @@ TEST(Serve, StartupErrorsNameTheCauseAndExitTwo) {
     EXPECT_EQ(r.status, 2) << r.err;
     EXPECT_EQ(r.err.rfind(message, 0), 0u) << r.err;
   }
+}
+
+}  // namespace
+}  // namespace aw::test
+
+namespace aw::test {
+namespace {
+
+json serviceEntry(const json& spec) {
+  return {{"apiVersion", "networking.istio.io/v1beta1"},
+          {"kind", "ServiceEntry"},
+          {"metadata", {{"name", "bar"}, {"namespace", "default"}}},
+          {"spec", spec}};
+}
+
+std::string decodeBase64(const std::string& in) {
+  std::string out(in.size(), '\0');
+  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(in.data()),
+                                static_cast<int>(in.size()));
+  out.resize(static_cast<std::size_t>(n));
+  while (!in.empty() && in.back() == '=' && !out.empty() && out.back() == '\0') out.pop_back();
+  return out;
+}
+
+TEST_F(Served, MutateFillsServiceEntryDefaultsAsAJsonPatch) {
+  const json se = serviceEntry({{"hosts", {"bar.ns.svc.cluster-c.local"}},
+                                {"ports", {{{"number", 8080}, {"name", "http-api"}}}},
+                                {"endpoints", {{{"address", "10.113.0.7"}}}}});
+  json resp = responseOf(post(*server_, "/mutate", review(se)).body);
+  EXPECT_EQ(resp["allowed"], true);
+  ASSERT_EQ(resp["patchType"], "JSONPatch") << resp.dump();
+  const json patch = json::parse(decodeBase64(resp["patch"]));
+  const json patched = se.patch(patch);
+  EXPECT_EQ(patched["spec"]["ports"][0]["protocol"], "HTTP");
+  EXPECT_EQ(patched["spec"]["resolution"], "STATIC");
+  EXPECT_EQ(patched["spec"]["location"], "MESH_INTERNAL");  // under member cluster-c's domain
+  EXPECT_EQ(patched["metadata"]["annotations"]["alliance-webhook.io/defaulted"],
+            "spec.ports[0].protocol,spec.resolution,spec.location");
+  // Idempotent: the patched object, sent again, gets no patch.
+  json again = responseOf(post(*server_, "/mutate", review(patched)).body);
+  EXPECT_EQ(again, (json{{"uid", ReviewOptions{}.uid}, {"allowed", true}}));
+  // /validate never carries a patch; a ServiceEntry without ports is warned about.
+  json validated = responseOf(
+      post(*server_, "/validate", review(serviceEntry({{"hosts", {"example.com"}}}))).body);
+  EXPECT_FALSE(validated.contains("patch"));
+  ASSERT_EQ(validated["warnings"].size(), 1u) << validated.dump();
+  EXPECT_EQ(
+      validated["warnings"][0].get<std::string>().rfind("serviceentry-ports: spec.ports: ", 0), 0u);
+}
+
+TEST_F(Served, DeniesAMulticlusterOfAnotherClusterDomain) {
+  json mc = {{"apiVersion", "deckhouse.io/v1alpha1"},
+             {"kind", "IstioMulticluster"},
+             {"metadata",
+              {{"name", "cluster-b"},
+               {"annotations",
+                {{"alliance-webhook.io/cluster-domain", "cluster-b.local"},
+                 {"alliance-webhook.io/pod-subnet-cidr", "10.112.0.0/16"},
+                 {"alliance-webhook.io/service-subnet-cidr", "10.221.0.0/16"}}}}},
+             {"spec", {{"metadata", {{"endpoint", "https://istio.k8s-b.example.com/metadata/"}}}}}};
+  json resp = responseOf(post(*server_, "/validate", review(mc)).body);
+  EXPECT_EQ(resp["allowed"], false);
+  EXPECT_EQ(
+      resp["status"]["message"].get<std::string>().rfind(
+          "multicluster-cluster-domain: metadata.annotations[alliance-webhook.io/cluster-domain]: ",
+          0),
+      0u)
+      << resp.dump();
+  mc["metadata"]["annotations"]["alliance-webhook.io/cluster-domain"] = "CLUSTER-A.local.";
+  EXPECT_EQ(responseOf(post(*server_, "/validate", review(mc)).body)["allowed"], true);
 }
 
 }  // namespace
