@@ -3,6 +3,7 @@
 
 #include <cstdlib>
 #include <iostream>
+#include <map>
 
 #include "rules/registry.h"
 #include "webhook/commands.h"
@@ -15,7 +16,8 @@ namespace aw::webhook {
 
 namespace {
 
-constexpr const char* kCheckHelp = R"(Usage: alliance-webhook check [--config FILE] [--audit-only] [--output text|json] PATH...
+constexpr const char* kCheckHelp =
+    R"(Usage: alliance-webhook check [--config FILE] [--audit-only] [--output text|json] PATH...
 
 Runs the webhook's rules over manifests without a cluster. PATH is a file, a directory (every
 *.yaml, *.yml and *.json below it) or - for standard input. Every object is checked as a CREATE,
@@ -58,13 +60,16 @@ int runCheck(const std::vector<std::string>& args) {
     return kExitOk;
   }
   auto usage = [](const std::string& e) {
-    std::cerr << "alliance-webhook check: " << e << "\nRun 'alliance-webhook check --help' for usage.\n";
+    std::cerr << "alliance-webhook check: " << e
+              << "\nRun 'alliance-webhook check --help' for usage.\n";
     return kExitUsage;
   };
   if (!flags.error.empty()) return usage(flags.error);
   const std::string output = flags.get("output").value_or("text");
-  if (output != "text" && output != "json") return usage("--output " + output + ": expected text or json");
-  if (flags.positional.empty()) return usage("no PATH given: name files, directories or - for standard input");
+  if (output != "text" && output != "json")
+    return usage("--output " + output + ": expected text or json");
+  if (flags.positional.empty())
+    return usage("no PATH given: name files, directories or - for standard input");
 
   Config config;
   if (auto file = flags.get("config")) {
@@ -78,8 +83,11 @@ int runCheck(const std::vector<std::string>& args) {
     config = defaultConfig();
   }
   if (config.cluster.present) {
-    std::cerr << "note: the cluster block of the configuration is ignored: check never contacts a cluster\n";
+    std::cerr << "note: the cluster block of the configuration is ignored: check never contacts a "
+                 "cluster\n";
   }
+  // What serve says at start-up: the checks skipped for lack of local cluster data.
+  for (const std::string& note : config.notes) std::cerr << "note: " << note << "\n";
   if (flags.has("audit-only")) config.mode = Mode::Audit;
 
   ManifestSet set;
@@ -90,26 +98,32 @@ int runCheck(const std::vector<std::string>& args) {
   for (const ManifestObject& m : set.objects) {
     const rules::KindInfo* kind = rules::findKind(
         rules::groupOfApiVersion(stringAt(m.object, {"apiVersion"})), stringAt(m.object, {"kind"}));
-    if (kind && (kind->id == rules::KindId::IstioFederation || kind->id == rules::KindId::IstioMulticluster)) {
+    if (kind && (kind->id == rules::KindId::IstioFederation ||
+                 kind->id == rules::KindId::IstioMulticluster)) {
       const std::string name = stringAt(m.object, {"metadata", "name"});
       const rules::Member* configured = nullptr;
       for (const rules::Member& c : config.members) {
         if (c.sameIdentity(kind->id, name)) configured = &c;
       }
-      objects.push_back(rules::memberFromObject(kind->id, m.object, configured));
+      rules::Member member = rules::memberFromObject(kind->id, m.object, configured);
+      // Messages about another object of the run say where it is written.
+      member.origin += " in " + m.file + ":" + std::to_string(m.line);
+      objects.push_back(std::move(member));
     }
   }
-  const rules::Alliance alliance(config.local, rules::overlayMembers(config.members, std::move(objects)));
+  const rules::Alliance alliance(config.local,
+                                 rules::overlayMembers(config.members, std::move(objects)));
   const rules::Context context{alliance, config.settings};
 
   std::vector<rules::Outcome> outcomes;
   outcomes.reserve(set.objects.size());
   std::vector<Reported> reported;
-  std::size_t denied = 0, warnings = 0;
+  std::size_t denied = 0;
   for (const ManifestObject& m : set.objects) {
     const std::string apiVersion = stringAt(m.object, {"apiVersion"});
     rules::Request request;
-    request.kind = rules::findKind(rules::groupOfApiVersion(apiVersion), stringAt(m.object, {"kind"}));
+    request.kind =
+        rules::findKind(rules::groupOfApiVersion(apiVersion), stringAt(m.object, {"kind"}));
     request.version = apiVersion.substr(apiVersion.find('/') + 1);
     request.operation = rules::Operation::Create;
     request.name = stringAt(m.object, {"metadata", "name"});
@@ -119,18 +133,21 @@ int runCheck(const std::vector<std::string>& args) {
     const rules::Outcome& outcome = outcomes.back();
     const Decision decision = decide(outcome, config.mode);
     if (!decision.response.allowed) ++denied;
-    warnings += decision.response.warnings.size();
     const bool shape = !outcome.shapeErrors.empty();
     for (const rules::Finding* f : decision.findings) {
       reported.push_back({&m, stringAt(m.object, {"kind"}), request.namespace_, request.name,
                           effect(*f, shape, config.mode), f});
     }
   }
-  bool fatal = false;
-  for (const ManifestProblem& p : set.problems) fatal = fatal || p.fatal;
+  std::map<std::string, std::size_t> byAction{{"deny", 0}, {"warn", 0}, {"audit", 0}};
+  for (const Reported& r : reported) ++byAction[r.action];
+  std::size_t errors = 0, notes = 0;
+  for (const ManifestProblem& p : set.problems) ++(p.fatal ? errors : notes);
+  const bool fatal = errors > 0;
 
   if (output == "json") {
-    json doc = {{"findings", json::array()}, {"errors", json::array()}, {"skipped", json::array()}};
+    auto orNull = [](int v, int none) { return v == none ? json(nullptr) : json(v); };
+    json doc = {{"findings", json::array()}, {"errors", json::array()}, {"notes", json::array()}};
     for (const Reported& r : reported) {
       doc["findings"].push_back({{"file", r.source->file},
                                  {"line", r.source->line},
@@ -144,11 +161,19 @@ int runCheck(const std::vector<std::string>& args) {
                                  {"message", r.finding->message}});
     }
     for (const ManifestProblem& p : set.problems) {
-      json e = {{"file", p.file}, {"line", p.line}, {"column", p.column}, {"message", p.message}};
-      doc[p.fatal ? "errors" : "skipped"].push_back(e);
+      json e = {{"file", p.file},
+                {"line", orNull(p.line, 0)},
+                {"column", orNull(p.column, 0)},
+                {"document", orNull(p.document, -1)},
+                {"message", p.message}};
+      doc[p.fatal ? "errors" : "notes"].push_back(e);
     }
-    doc["summary"] = {{"files", set.files},     {"objects", set.objects.size()},
-                      {"denied", denied},        {"warnings", warnings},
+    doc["summary"] = {{"files", set.files},
+                      {"objects", set.objects.size()},
+                      {"denied", denied},
+                      {"findings", byAction},
+                      {"errors", errors},
+                      {"notes", notes},
                       {"mode", modeName(config.mode)}};
     std::cout << doc.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
   } else {
@@ -168,13 +193,15 @@ int runCheck(const std::vector<std::string>& args) {
       std::cout << r.source->file << ":" << r.source->line << ": " << paint(r.action) << " "
                 << r.finding->text() << "\n";
     }
-    std::cout << "checked " << set.objects.size() << " object" << (set.objects.size() == 1 ? "" : "s")
-              << " in " << set.files << " file" << (set.files == 1 ? "" : "s") << " (mode "
-              << modeName(config.mode) << "): " << denied << " denied, " << warnings << " warning"
-              << (warnings == 1 ? "" : "s");
-    std::size_t errors = 0;
-    for (const ManifestProblem& p : set.problems) errors += p.fatal ? 1 : 0;
-    if (errors > 0) std::cout << ", " << errors << " error" << (errors == 1 ? "" : "s");
+    auto count = [](std::size_t n, const char* one, const char* many) {
+      return std::to_string(n) + " " + (n == 1 ? one : many);
+    };
+    std::cout << "checked " << count(set.objects.size(), "object", "objects") << " in "
+              << count(set.files, "file", "files") << " (mode " << modeName(config.mode)
+              << "): " << denied << " denied, " << count(byAction["warn"], "warning", "warnings")
+              << ", " << count(byAction["audit"], "audit finding", "audit findings");
+    if (errors > 0) std::cout << ", " << count(errors, "error", "errors");
+    if (notes > 0) std::cout << ", " << count(notes, "note", "notes");
     std::cout << "\n";
   }
   if (fatal) return kExitUsage;

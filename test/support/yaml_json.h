@@ -8,8 +8,7 @@
 
 namespace aw::test {
 
-// Plain scalars become null (null, ~, empty), booleans (true/false in any YAML 1.2 case form),
-// integers and floats where they look like one; quoted scalars and `!!str` stay strings.
+// The same conversion as `check` (webhook::yamlToJson); throws on what it cannot convert.
 nlohmann::json yamlToJson(const YAML::Node& node);
 
 // Parses one YAML document.
