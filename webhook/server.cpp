@@ -209,11 +209,16 @@ void AdmissionServer::reloadCertificate() {
   std::string error;
   std::shared_ptr<const KeyPair> pair = KeyPair::load(options_.certFile, options_.keyFile, error);
   if (!pair) {
-    metrics_.reload("certificate", false);
-    log::warn("certificate reload failed; still serving the previous certificate",
-              {{"error", error}});
+    // Retried every interval until it succeeds; said and counted once per distinct cause.
+    if (error != lastCertError_) {
+      metrics_.reload("certificate", false);
+      log::warn("certificate reload failed; still serving the previous certificate",
+                {{"error", error}});
+      lastCertError_ = error;
+    }
     return;
   }
+  lastCertError_.clear();
   metrics_.setCertificateExpiry(pair->notAfter());
   certs_.replace(std::move(pair));
   metrics_.reload("certificate", true);

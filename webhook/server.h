@@ -77,6 +77,7 @@ class AdmissionServer {
   std::mutex stopMutex_;
   std::condition_variable stopCv_;
   bool stopping_ = false;
+  std::string lastCertError_;  // reload thread only
 };
 
 }  // namespace aw::webhook

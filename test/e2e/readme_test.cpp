@@ -53,6 +53,22 @@ TEST(Readme, TheConfigurationReferenceIsAValidConfiguration) {
   EXPECT_EQ(r.config->members.size(), 1u);
 }
 
+TEST(Readme, TheCheckExamplePrintsWhatIsShown) {
+  const std::string text = readme();
+  const std::string marker = "A run over one of the test fixtures";
+  const std::string command = blockAfter(text, marker);
+  // The next fenced block after the command's own closing fence.
+  const std::string rest = text.substr(text.find(command) + command.size() + 4);
+  const std::string shown = blockAfter(rest, "```");
+  ASSERT_EQ(command,
+            "alliance-webhook check --config test/webhook/check/config.yaml "
+            "test/webhook/check/warnings/manifests\n");
+  RunResult r = run({AW_BINARY, "check", "--config", "test/webhook/check/config.yaml",
+                     "test/webhook/check/warnings/manifests"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, shown);
+}
+
 TEST(Readme, TheExampleConfigurationLoads) {
   webhook::ConfigResult r =
       webhook::loadConfig(std::string(AW_SOURCE_DIR) + "/examples/config.yaml");
