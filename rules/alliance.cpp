@@ -2,6 +2,7 @@
 
 #include <limits>
 
+#include "rules/json_access.h"
 #include "rules/keys.h"
 
 namespace aw::rules {
@@ -9,19 +10,14 @@ namespace aw::rules {
 namespace {
 constexpr std::size_t kLocal = std::numeric_limits<std::size_t>::max();
 
-const nlohmann::json* child(const nlohmann::json& node, std::string_view key) {
-  if (!node.is_object()) return nullptr;
-  auto it = node.find(key);
-  return it == node.end() ? nullptr : &*it;
-}
+using keys::annotationPath;
 
-const std::string* stringAt(const nlohmann::json& node, std::string_view key) {
-  const nlohmann::json* v = child(node, key);
-  return v && v->is_string() ? &v->get_ref<const std::string&>() : nullptr;
-}
-
-std::string annotationPath(std::string_view key) {
-  return "metadata.annotations[" + std::string(key) + "]";
+// The configured subnets of one role, taken over by an object that declares none of its own.
+void inherit(Member& m, const Member& configured, SubnetRole role) {
+  for (const Subnet& s : configured.subnets) {
+    if (s.role == role) m.subnets.push_back(s);
+  }
+  (role == SubnetRole::Pod ? m.podDeclared : m.serviceDeclared) = true;
 }
 }  // namespace
 
@@ -44,36 +40,28 @@ void addSubnets(Member& member, std::string_view text, SubnetRole role, const st
 Member memberFromObject(KindId kind, const nlohmann::json& object, const Member* configured) {
   Member m;
   m.kind = kind;
-  const nlohmann::json* metadata = child(object, "metadata");
-  const nlohmann::json* spec = child(object, "spec");
-  if (metadata) {
-    if (const std::string* name = stringAt(*metadata, "name")) m.name = *name;
-  }
+  const nlohmann::json* spec = json::child(&object, "spec");
+  if (const std::string* name = json::string(json::at(&object, {"metadata", "name"})))
+    m.name = *name;
   m.origin = std::string(kindInfo(kind).kind) + " " + m.name;
-  const nlohmann::json* annotations = metadata ? child(*metadata, "annotations") : nullptr;
-  auto annotation = [&](std::string_view key) -> const std::string* {
-    return annotations ? stringAt(*annotations, key) : nullptr;
+  const nlohmann::json* annotations = json::at(&object, {"metadata", "annotations"});
+  auto annotation = [&](std::string_view key) {
+    return json::string(json::child(annotations, key));
   };
 
   if (const std::string* pod = annotation(keys::kPodSubnetAnnotation)) {
     addSubnets(m, *pod, SubnetRole::Pod, annotationPath(keys::kPodSubnetAnnotation));
   } else if (configured && configured->podDeclared) {
-    for (const Subnet& s : configured->subnets) {
-      if (s.role == SubnetRole::Pod) m.subnets.push_back(s);
-    }
-    m.podDeclared = true;
+    inherit(m, *configured, SubnetRole::Pod);
   }
   if (const std::string* svc = annotation(keys::kServiceSubnetAnnotation)) {
     addSubnets(m, *svc, SubnetRole::Service, annotationPath(keys::kServiceSubnetAnnotation));
   } else if (configured && configured->serviceDeclared) {
-    for (const Subnet& s : configured->subnets) {
-      if (s.role == SubnetRole::Service) m.subnets.push_back(s);
-    }
-    m.serviceDeclared = true;
+    inherit(m, *configured, SubnetRole::Service);
   }
 
   if (kind == KindId::IstioFederation) {
-    if (const std::string* td = spec ? stringAt(*spec, "trustDomain") : nullptr) {
+    if (const std::string* td = json::string(json::child(spec, "trustDomain"))) {
       m.domain = *td;
       m.domainPath = "spec.trustDomain";
     }
@@ -82,7 +70,7 @@ Member memberFromObject(KindId kind, const nlohmann::json& object, const Member*
       m.domain = *d;
       m.domainPath = annotationPath(keys::kClusterDomainAnnotation);
     }
-    const nlohmann::json* ingress = spec ? child(*spec, "enableIngressGateway") : nullptr;
+    const nlohmann::json* ingress = json::child(spec, "enableIngressGateway");
     m.multiNetwork = !(ingress && ingress->is_boolean() && !ingress->get<bool>());
   }
   if (m.domain.empty() && configured && !configured->domain.empty()) {
@@ -126,11 +114,15 @@ void Alliance::build() {
   index_.build();
 }
 
-const Member* Alliance::find(KindId kind, std::string_view name) const {
-  for (const Member& m : members_) {
+const Member* findMember(const std::vector<Member>& members, KindId kind, std::string_view name) {
+  for (const Member& m : members) {
     if (m.sameIdentity(kind, name)) return &m;
   }
   return nullptr;
+}
+
+const Member* Alliance::find(KindId kind, std::string_view name) const {
+  return findMember(members_, kind, name);
 }
 
 std::vector<Alliance::Hit> Alliance::overlapping(const Cidr& cidr) const {

@@ -64,6 +64,9 @@ void addSubnets(Member& member, std::string_view text, SubnetRole role, const st
 // may be null) fills in. Tolerates any JSON shape (wrong types count as undeclared).
 Member memberFromObject(KindId kind, const nlohmann::json& object, const Member* configured);
 
+// The member of that kind and name, or nullptr.
+const Member* findMember(const std::vector<Member>& members, KindId kind, std::string_view name);
+
 // `base` with every member of `overlay` replacing the one of the same kind and name (the
 // object's annotations win over a configured entry) or appended.
 std::vector<Member> overlayMembers(std::vector<Member> base, std::vector<Member> overlay);

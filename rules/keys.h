@@ -1,6 +1,7 @@
 // Label and annotation keys: one place for each.
 #pragma once
 
+#include <string>
 #include <string_view>
 
 namespace aw::rules::keys {
@@ -17,6 +18,11 @@ inline constexpr std::string_view kClusterDomainAnnotation = "alliance-webhook.i
 
 // Set by the ServiceEntry defaults: the field paths the webhook filled in.
 inline constexpr std::string_view kDefaultedAnnotation = "alliance-webhook.io/defaulted";
+
+// The field path of an annotation, as findings name it: metadata.annotations[KEY].
+inline std::string annotationPath(std::string_view key) {
+  return "metadata.annotations[" + std::string(key) + "]";
+}
 
 // The domain that is always an alias for the local cluster.
 inline constexpr std::string_view kClusterLocal = "cluster.local";

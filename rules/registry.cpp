@@ -39,9 +39,15 @@ Outcome run(const Request& request, const Context& context, bool mutating) {
   for (const RuleInfo& rule : registry()) {
     if (!applies(rule, request, mutating) || !context.settings.of(rule.id).enabled()) continue;
     active.push_back(&rule);
+    // A field read by several rules must suit every one of them: the types they accept intersect.
     for (const FieldShape& s : rule.reads) {
-      auto same = [&](const FieldShape& r) { return r.path == s.path; };
-      if (std::none_of(reads.begin(), reads.end(), same)) reads.push_back(s);
+      auto same = std::find_if(reads.begin(), reads.end(),
+                               [&](const FieldShape& r) { return r.path == s.path; });
+      if (same == reads.end()) {
+        reads.push_back(s);
+      } else {
+        same->types &= s.types;
+      }
     }
   }
   if (active.empty()) return out;

@@ -26,9 +26,7 @@ constexpr std::size_t kMaxOverlapsPerSubnet = 5;
 constexpr std::size_t kMaxFindings = 25;
 constexpr std::string_view kOwnRange = "give every cluster its own range";
 
-std::string annotationPath(std::string_view key) {
-  return "metadata.annotations[" + std::string(key) + "]";
-}
+using keys::annotationPath;
 
 std::string describe(const Subnet& s) {
   return std::string(subnetRoleName(s.role)) + " subnet " + s.cidr.str();

@@ -71,17 +71,12 @@ int runCheck(const std::vector<std::string>& args) {
   if (flags.positional.empty())
     return usage("no PATH given: name files, directories or - for standard input");
 
-  Config config;
-  if (auto file = flags.get("config")) {
-    ConfigResult loaded = loadConfig(*file);
-    if (!loaded.config) {
-      std::cerr << "alliance-webhook check: invalid configuration: " << loaded.error << "\n";
-      return kExitUsage;
-    }
-    config = std::move(*loaded.config);
-  } else {
-    config = defaultConfig();
+  ConfigResult loaded = loadConfigOrDefaults(flags.get("config"));
+  if (!loaded.config) {
+    std::cerr << "alliance-webhook check: invalid configuration: " << loaded.error << "\n";
+    return kExitUsage;
   }
+  Config config = std::move(*loaded.config);
   if (config.cluster.present) {
     std::cerr << "note: the cluster block of the configuration is ignored: check never contacts a "
                  "cluster\n";
@@ -101,11 +96,8 @@ int runCheck(const std::vector<std::string>& args) {
     if (kind && (kind->id == rules::KindId::IstioFederation ||
                  kind->id == rules::KindId::IstioMulticluster)) {
       const std::string name = stringAt(m.object, {"metadata", "name"});
-      const rules::Member* configured = nullptr;
-      for (const rules::Member& c : config.members) {
-        if (c.sameIdentity(kind->id, name)) configured = &c;
-      }
-      rules::Member member = rules::memberFromObject(kind->id, m.object, configured);
+      rules::Member member = rules::memberFromObject(
+          kind->id, m.object, rules::findMember(config.members, kind->id, name));
       // Messages about another object of the run say where it is written.
       member.origin += " in " + m.file + ":" + std::to_string(m.line);
       objects.push_back(std::move(member));

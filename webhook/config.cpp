@@ -18,6 +18,10 @@ std::string_view modeName(Mode m) {
 
 namespace {
 
+bool hasRole(const std::vector<rules::Subnet>& subnets, rules::SubnetRole role) {
+  return std::any_of(subnets.begin(), subnets.end(), [&](const auto& s) { return s.role == role; });
+}
+
 // Thrown inside this file only; parseConfig turns it into ConfigResult::error.
 struct ConfigError {
   std::string message;
@@ -175,10 +179,8 @@ class Parser {
       inner.fail(doc, "kind",
                  "expected apiVersion: deckhouse.io/v1 and kind: ClusterConfiguration");
     }
-    const bool hasPod = std::any_of(local.subnets.begin(), local.subnets.end(),
-                                    [](auto& s) { return s.role == rules::SubnetRole::Pod; });
-    const bool hasSvc = std::any_of(local.subnets.begin(), local.subnets.end(),
-                                    [](auto& s) { return s.role == rules::SubnetRole::Service; });
+    const bool hasPod = hasRole(local.subnets, rules::SubnetRole::Pod);
+    const bool hasSvc = hasRole(local.subnets, rules::SubnetRole::Service);
     if (local.domain.empty()) {
       if (const YAML::Node d = doc["clusterDomain"]; d && !d.IsNull()) {
         local.domain = inner.scalar(d, "clusterDomain");
@@ -297,10 +299,8 @@ class Parser {
   }
 
   Config& finish(Config& config) {
-    const bool hasPod = std::any_of(config.local.subnets.begin(), config.local.subnets.end(),
-                                    [](auto& s) { return s.role == rules::SubnetRole::Pod; });
-    const bool hasSvc = std::any_of(config.local.subnets.begin(), config.local.subnets.end(),
-                                    [](auto& s) { return s.role == rules::SubnetRole::Service; });
+    const bool hasPod = hasRole(config.local.subnets, rules::SubnetRole::Pod);
+    const bool hasSvc = hasRole(config.local.subnets, rules::SubnetRole::Service);
     if (config.local.domain.empty()) {
       config.notes.push_back(
           "no local cluster domain (localCluster.clusterDomain): checks that compare with it are "
@@ -345,6 +345,11 @@ ConfigResult loadConfig(const std::filesystem::path& path) {
   ConfigResult result = parseConfig(*text, path.string(), path.parent_path());
   if (result.config) result.config->sources.insert(result.config->sources.begin(), path);
   return result;
+}
+
+ConfigResult loadConfigOrDefaults(const std::optional<std::string>& file) {
+  if (file) return loadConfig(*file);
+  return {defaultConfig(), ""};
 }
 
 Config defaultConfig() {

@@ -46,6 +46,8 @@ ConfigResult parseConfig(const std::string& text, const std::string& source,
                          const std::filesystem::path& baseDir);
 // Reads and parses a file.
 ConfigResult loadConfig(const std::filesystem::path& path);
+// loadConfig(*file), or every default when no file is named (no --config).
+ConfigResult loadConfigOrDefaults(const std::optional<std::string>& file);
 // The configuration used when no --config is given: every default, no cluster data.
 Config defaultConfig();
 

@@ -90,18 +90,13 @@ int runServe(const std::vector<std::string>& args) {
   options.clientCaFile = flags.get("client-ca").value_or("");
   options.auditOnly = flags.has("audit-only");
 
-  Config config;
-  if (auto file = flags.get("config")) {
-    ConfigResult loaded = loadConfig(*file);
-    if (!loaded.config) {
-      std::cerr << "alliance-webhook serve: invalid configuration: " << loaded.error << "\n";
-      return kExitUsage;
-    }
-    config = std::move(*loaded.config);
-    options.configFile = *file;
-  } else {
-    config = defaultConfig();
+  ConfigResult loaded = loadConfigOrDefaults(flags.get("config"));
+  if (!loaded.config) {
+    std::cerr << "alliance-webhook serve: invalid configuration: " << loaded.error << "\n";
+    return kExitUsage;
   }
+  Config config = std::move(*loaded.config);
+  if (auto file = flags.get("config")) options.configFile = *file;
   if (config.cluster.present && (config.cluster.watch || !config.cluster.secretName.empty())) {
     std::cerr << "alliance-webhook serve: invalid configuration: cluster: reading members or the "
                  "ClusterConfiguration Secret from the Kubernetes API is not available in this "

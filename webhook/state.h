@@ -3,10 +3,10 @@
 #pragma once
 
 #include <memory>
-#include <mutex>
 
 #include "rules/alliance.h"
 #include "webhook/config.h"
+#include "webhook/current.h"
 
 namespace aw::webhook {
 
@@ -17,20 +17,6 @@ struct Snapshot {
 
 std::shared_ptr<const Snapshot> makeSnapshot(Config config);
 
-class State {
- public:
-  std::shared_ptr<const Snapshot> current() const {
-    std::lock_guard lock(mutex_);
-    return snapshot_;
-  }
-  void replace(std::shared_ptr<const Snapshot> next) {
-    std::lock_guard lock(mutex_);
-    snapshot_ = std::move(next);
-  }
-
- private:
-  mutable std::mutex mutex_;
-  std::shared_ptr<const Snapshot> snapshot_;
-};
+using State = Current<Snapshot>;
 
 }  // namespace aw::webhook

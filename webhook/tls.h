@@ -9,6 +9,8 @@
 #include <mutex>
 #include <string>
 
+#include "webhook/current.h"
+
 namespace aw::webhook {
 
 // A certificate chain and its key, parsed and matched.
@@ -33,21 +35,7 @@ class KeyPair {
   STACK_OF(X509) * chain_ = nullptr;
 };
 
-class CertificateStore {
- public:
-  std::shared_ptr<const KeyPair> current() const {
-    std::lock_guard lock(mutex_);
-    return pair_;
-  }
-  void replace(std::shared_ptr<const KeyPair> next) {
-    std::lock_guard lock(mutex_);
-    pair_ = std::move(next);
-  }
-
- private:
-  mutable std::mutex mutex_;
-  std::shared_ptr<const KeyPair> pair_;
-};
+using CertificateStore = Current<KeyPair>;
 
 // Sets up a server SSL_CTX: protocol versions, ciphers, a per-handshake certificate callback
 // reading `store`, and (when clientCaFile is non-empty) required client certificates.

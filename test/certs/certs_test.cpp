@@ -13,41 +13,24 @@
 #include <string>
 #include <vector>
 
+#include "test/support/process.h"
+
 namespace fs = std::filesystem;
 
 namespace {
 
+using aw::test::readFile;
+using aw::test::RunResult;
+using aw::test::shellQuote;
+
+// The script reports on standard error; the tests read both streams as one.
+RunResult run(const std::string& command) {
+  return aw::test::runShell(command + " 2>&1");
+}
+
 const fs::path kScript = fs::path(AW_SOURCE_DIR) / "certs/make-certs.sh";
 const std::vector<std::string> kFiles = {"ca.crt",  "ca.key",     "tls.crt",
                                          "tls.key", "client.crt", "client.key"};
-
-std::string quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-struct Command {
-  int status = -1;
-  std::string out;  // standard output and error
-};
-
-Command run(const std::string& command) {
-  Command r;
-  FILE* p = popen((command + " 2>&1").c_str(), "r");
-  if (p == nullptr) return r;
-  char buf[4096];
-  std::size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  const int st = pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
-
-std::string readFile(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
 
 // A file's content and modification time: "unchanged" means both are.
 struct Snapshot {
@@ -84,15 +67,15 @@ class MakeCerts : public testing::Test {
     if (!tmp_.empty()) fs::remove_all(tmp_, ec);
   }
 
-  Command make(const std::string& args) {
-    return run(quote(kScript.string()) + " --out " + quote(out_.string()) + " " + args);
+  RunResult make(const std::string& args) {
+    return run(shellQuote(kScript.string()) + " --out " + shellQuote(out_.string()) + " " + args);
   }
   std::string openssl(const std::string& args, int* status = nullptr) {
-    const Command c = run("openssl " + args);
+    const RunResult c = run("openssl " + args);
     if (status != nullptr) *status = c.status;
     return c.out;
   }
-  std::string file(const std::string& name) const { return quote((out_ / name).string()); }
+  std::string file(const std::string& name) const { return shellQuote((out_ / name).string()); }
 
   // openssl verify against the CA, for a purpose and optionally a host name or IP address.
   bool verifies(const std::string& cert, const std::string& purpose,
@@ -108,7 +91,7 @@ class MakeCerts : public testing::Test {
 };
 
 TEST_F(MakeCerts, ServerCertificateVerifiesForEveryServiceName) {
-  const Command c = make("--namespace ns-a --service svc-b");
+  const RunResult c = make("--namespace ns-a --service svc-b");
   ASSERT_EQ(c.status, 0) << c.out;
   for (const std::string& f : kFiles) EXPECT_TRUE(fs::exists(out_ / f)) << f;
 
@@ -167,7 +150,7 @@ TEST_F(MakeCerts, SecondRunLeavesEverythingUnchanged) {
   ASSERT_EQ(make("--namespace ns-a").status, 0);
   const auto before = snapshot(out_);
   ASSERT_EQ(before.size(), kFiles.size());
-  const Command again = make("--namespace ns-a");
+  const RunResult again = make("--namespace ns-a");
   ASSERT_EQ(again.status, 0) << again.out;
   EXPECT_NE(again.out.find("nothing to do"), std::string::npos) << again.out;
   EXPECT_TRUE(snapshot(out_) == before);
@@ -242,20 +225,20 @@ TEST_F(MakeCerts, UsageErrorsSayWhatIsWrong) {
       {"--namespace ns-a --days abc", "--days abc"},
       {"--namespace Not_A_Name", "--namespace Not_A_Name"},
       {"--namespace ns-a --bogus", "unknown argument '--bogus'"},
-      {"--namespace ns-a --kustomize " + quote((tmp_ / "k").string()) + " --kustomize-base " +
-           quote((tmp_ / "nowhere").string()),
+      {"--namespace ns-a --kustomize " + shellQuote((tmp_ / "k").string()) + " --kustomize-base " +
+           shellQuote((tmp_ / "nowhere").string()),
        "no kustomization.yaml"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.args);
-    const Command r = make(c.args);
+    const RunResult r = make(c.args);
     EXPECT_NE(r.status, 0);
     EXPECT_NE(r.out.find(c.says), std::string::npos) << r.out;
   }
-  const Command noOut = run(quote(kScript.string()) + " --namespace ns-a");
+  const RunResult noOut = run(shellQuote(kScript.string()) + " --namespace ns-a");
   EXPECT_NE(noOut.status, 0);
   EXPECT_NE(noOut.out.find("--out is required"), std::string::npos) << noOut.out;
-  EXPECT_EQ(run(quote(kScript.string()) + " --help").status, 0);
+  EXPECT_EQ(run(shellQuote(kScript.string()) + " --help").status, 0);
 }
 
 }  // namespace

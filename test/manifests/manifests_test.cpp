@@ -23,44 +23,22 @@
 #include "rules/keys.h"
 #include "rules/kinds.h"
 #include "rules/registry.h"
+#include "test/support/process.h"
 
 namespace fs = std::filesystem;
 
 namespace {
 
+using aw::test::readFile;
+using aw::test::RunResult;
+using aw::test::shellQuote;
+RunResult run(const std::string& command) {
+  return aw::test::runShell(command);
+}
+
 const fs::path kSource = AW_SOURCE_DIR;
 constexpr const char* kMutatingWebhook = "serviceentry-defaults.alliance-webhook.io";
 constexpr const char* kObjectName = "alliance-webhook";
-
-std::string quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-struct Command {
-  int status = -1;
-  std::string out;
-  std::string err;
-};
-
-// Runs a shell command; standard output and error are captured separately.
-Command run(const std::string& command) {
-  Command r;
-  const fs::path errFile =
-      fs::temp_directory_path() / ("aw-manifests-" + std::to_string(getpid()) + ".err");
-  FILE* p = popen((command + " 2>" + quote(errFile.string())).c_str(), "r");
-  if (p == nullptr) return r;
-  char buf[8192];
-  std::size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  const int st = pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  std::ifstream e(errFile);
-  r.err.assign(std::istreambuf_iterator<char>(e), {});
-  fs::remove(errFile);
-  return r;
-}
 
 bool haveKubectl() {
   return std::system("command -v kubectl >/dev/null 2>&1") == 0;
@@ -81,7 +59,7 @@ std::vector<std::string> strings(const YAML::Node& n) {
 // One rendered kustomization.
 struct Render {
   std::string dir;
-  Command result;
+  RunResult result;
   std::vector<YAML::Node> objects;
   std::string parseError;
 
@@ -103,7 +81,7 @@ struct Render {
 Render render(const fs::path& dir) {
   Render r;
   r.dir = dir.string();
-  r.result = run("kubectl kustomize " + quote(dir.string()));
+  r.result = run("kubectl kustomize " + shellQuote(dir.string()));
   if (r.result.status != 0) return r;
   try {
     for (const YAML::Node& doc : YAML::LoadAll(r.result.out)) {
@@ -657,11 +635,6 @@ struct TempDir {
   }
 };
 
-std::string readFile(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
-
 std::string base64(const std::string& in) {
   static const char* k = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string out;
@@ -696,9 +669,9 @@ TEST_P(GeneratedOverlay, InjectsCaBundleAndSecretAndKeepsInvariants) {
   TempDir tmp;
   const fs::path out = tmp.path / "certs";
   const fs::path kdir = tmp.path / "kustomize";
-  const Command made =
-      run(quote((kSource / "certs/make-certs.sh").string()) + " --out " + quote(out.string()) +
-          " --namespace " + ns + " --kustomize " + quote(kdir.string()));
+  const RunResult made = run(shellQuote((kSource / "certs/make-certs.sh").string()) + " --out " +
+                             shellQuote(out.string()) + " --namespace " + ns + " --kustomize " +
+                             shellQuote(kdir.string()));
   ASSERT_EQ(made.status, 0) << made.err;
   // The Secret holds a private key.
   struct stat st {};
@@ -736,15 +709,15 @@ TEST_P(GeneratedOverlay, InjectsCaBundleAndSecretAndKeepsInvariants) {
   EXPECT_EQ(str((*secret)["data"]["ca.crt"]), caBundle);
 
   // The certificate names the Service in that namespace.
-  const Command sans =
-      run("openssl x509 -noout -ext subjectAltName -in " + quote((out / "tls.crt").string()));
+  const RunResult sans =
+      run("openssl x509 -noout -ext subjectAltName -in " + shellQuote((out / "tls.crt").string()));
   EXPECT_NE(sans.out.find("DNS:alliance-webhook." + ns + ".svc,"), std::string::npos) << sans.out;
 
   // Run again: same CA bundle (certificates are kept), same rendering.
   const std::string before = r.result.out;
-  const Command again =
-      run(quote((kSource / "certs/make-certs.sh").string()) + " --out " + quote(out.string()) +
-          " --namespace " + ns + " --kustomize " + quote(kdir.string()));
+  const RunResult again = run(shellQuote((kSource / "certs/make-certs.sh").string()) + " --out " +
+                              shellQuote(out.string()) + " --namespace " + ns + " --kustomize " +
+                              shellQuote(kdir.string()));
   ASSERT_EQ(again.status, 0) << again.err;
   EXPECT_EQ(render(kdir).result.out, before);
 }
@@ -764,11 +737,12 @@ TEST_F(Manifests, GeneratedOverlaySetsImageAndBuildsOnAnOverlay) {
   for (const auto& [image, want] : images) {
     SCOPED_TRACE(image);
     TempDir tmp;
-    const Command made =
-        run(quote((kSource / "certs/make-certs.sh").string()) + " --out " +
-            quote((tmp.path / "certs").string()) + " --namespace alliance-webhook --kustomize " +
-            quote((tmp.path / "k").string()) + " --kustomize-base " +
-            quote((kSource / "manifests/overlays/audit").string()) + " --image " + quote(image));
+    const RunResult made =
+        run(shellQuote((kSource / "certs/make-certs.sh").string()) + " --out " +
+            shellQuote((tmp.path / "certs").string()) +
+            " --namespace alliance-webhook --kustomize " + shellQuote((tmp.path / "k").string()) +
+            " --kustomize-base " + shellQuote((kSource / "manifests/overlays/audit").string()) +
+            " --image " + shellQuote(image));
     ASSERT_EQ(made.status, 0) << made.err;
     const Render r = render(tmp.path / "k");
     ASSERT_EQ(r.result.status, 0) << r.result.err;
@@ -794,8 +768,8 @@ TEST_F(Manifests, ServerAcceptsTheInstalledConfiguration) {
     // An object of a kind no rule checks: allowed; only a configuration error gives status 2.
     const fs::path object = tmp.path / "object.yaml";
     std::ofstream(object) << "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x, namespace: y}\n";
-    const Command c = run(quote(binary.string()) + " check --config " + quote(config.string()) +
-                          " " + quote(object.string()));
+    const RunResult c = run(shellQuote(binary.string()) + " check --config " +
+                            shellQuote(config.string()) + " " + shellQuote(object.string()));
     EXPECT_EQ(c.status, 0) << c.out << c.err;
   }
 }

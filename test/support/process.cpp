@@ -82,6 +82,16 @@ RunResult run(const std::vector<std::string>& argv, const std::string& stdinText
   return r;
 }
 
+RunResult runShell(const std::string& command) {
+  return run({"/bin/sh", "-c", command});
+}
+
+std::string shellQuote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
 const Certs& devCerts() {
   static TempDir* dir = new TempDir();  // lives for the whole test program
   static const Certs certs = [] {

@@ -41,6 +41,11 @@ struct RunResult {
 };
 RunResult run(const std::vector<std::string>& argv, const std::string& stdinText = "");
 
+// Runs `command` with /bin/sh -c (standard output and error captured separately).
+RunResult runShell(const std::string& command);
+// `s` quoted for the shell: 'it'\''s'.
+std::string shellQuote(const std::string& s);
+
 int freePort();
 
 // alliance-webhook serve as a child process.
