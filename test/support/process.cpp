@@ -55,25 +55,31 @@ std::string readFile(const fs::path& path) {
   return s.str();
 }
 
-RunResult run(const std::vector<std::string>& argv, const std::string& stdinText) {
-  TempDir dir;
-  const fs::path in = dir / "stdin", out = dir / "stdout", err = dir / "stderr";
-  writeFile(in, stdinText);
-  RunResult r;
-  pid_t pid = fork();
+namespace {
+// Starts argv (looked up on PATH) with its standard streams on the given files.
+pid_t spawn(const std::vector<std::string>& argv, const fs::path& in, const fs::path& out,
+            const fs::path& err) {
+  const pid_t pid = fork();
   if (pid == 0) {
-    int i = open(in.c_str(), O_RDONLY);
-    int o = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    int e = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    dup2(i, 0);
-    dup2(o, 1);
-    dup2(e, 2);
+    dup2(open(in.c_str(), O_RDONLY), 0);
+    dup2(open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600), 1);
+    dup2(open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600), 2);
     std::vector<char*> args;
     for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
     execvp(args[0], args.data());
     _exit(127);
   }
+  return pid;
+}
+}  // namespace
+
+RunResult run(const std::vector<std::string>& argv, const std::string& stdinText) {
+  TempDir dir;
+  const fs::path in = dir / "stdin", out = dir / "stdout", err = dir / "stderr";
+  writeFile(in, stdinText);
+  RunResult r;
+  const pid_t pid = spawn(argv, in, out, err);
   int status = 0;
   waitpid(pid, &status, 0);
   r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -134,19 +140,7 @@ ServerProcess::ServerProcess(std::vector<std::string> extra, bool wait) {
   }
   argv.insert(argv.end(), extra.begin(), extra.end());
   const fs::path err = dir_ / "stderr";
-  pid_ = fork();
-  if (pid_ == 0) {
-    int devnull = open("/dev/null", O_RDWR);
-    int e = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    dup2(devnull, 0);
-    dup2(devnull, 1);
-    dup2(e, 2);
-    std::vector<char*> args;
-    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execv(args[0], args.data());
-    _exit(127);
-  }
+  pid_ = spawn(argv, "/dev/null", "/dev/null", err);
   if (wait && !waitReady()) {
     throw std::runtime_error("server did not become ready; its log:\n" + log());
   }
