@@ -45,12 +45,6 @@ std::string stringAt(const json& obj, std::initializer_list<const char*> path) {
   return node->is_string() ? node->get<std::string>() : std::string{};
 }
 
-// What happened to a finding once the mode is applied; the same mapping decide() uses.
-std::string effect(const rules::Finding& f, bool shape, Mode mode) {
-  if (shape || f.action == rules::Action::Deny) return mode == Mode::Enforce ? "deny" : "audit";
-  return std::string(rules::actionName(f.action));
-}
-
 }  // namespace
 
 int runCheck(const std::vector<std::string>& args) {
@@ -125,10 +119,9 @@ int runCheck(const std::vector<std::string>& args) {
     const rules::Outcome& outcome = outcomes.back();
     const Decision decision = decide(outcome, config.mode);
     if (!decision.response.allowed) ++denied;
-    const bool shape = !outcome.shapeErrors.empty();
-    for (const rules::Finding* f : decision.findings) {
+    for (const Decision::Effect& e : decision.findings) {
       reported.push_back({&m, stringAt(m.object, {"kind"}), request.namespace_, request.name,
-                          effect(*f, shape, config.mode), f});
+                          std::string(rules::actionName(e.action)), e.finding});
     }
   }
   std::map<std::string, std::size_t> byAction{{"deny", 0}, {"warn", 0}, {"audit", 0}};

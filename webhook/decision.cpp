@@ -44,7 +44,8 @@ Decision decide(const rules::Outcome& outcome, Mode mode) {
   if (!outcome.shapeErrors.empty()) {
     std::string message;
     for (const rules::Finding& f : outcome.shapeErrors) {
-      d.findings.push_back(&f);
+      d.findings.push_back(
+          {&f, mode == Mode::Enforce ? rules::Action::Deny : rules::Action::Audit});
       if (mode == Mode::Enforce) {
         appendJoined(message, f.text());
       } else {
@@ -63,7 +64,8 @@ Decision decide(const rules::Outcome& outcome, Mode mode) {
 
   std::string denial;
   for (const rules::Finding& f : outcome.findings) {
-    d.findings.push_back(&f);
+    const bool wouldDeny = f.action == rules::Action::Deny && mode == Mode::Audit;
+    d.findings.push_back({&f, wouldDeny ? rules::Action::Audit : f.action});
     switch (f.action) {
       case rules::Action::Deny:
         if (mode == Mode::Enforce) {

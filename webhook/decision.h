@@ -14,7 +14,11 @@ struct Decision {
   AdmissionResponse response;
   // "allow" | "warn" | "audit" | "deny" | "invalid": the strongest effect, for logs and metrics.
   std::string verdict;
-  std::vector<const rules::Finding*> findings;  // every finding that had an effect, in order
+  struct Effect {
+    const rules::Finding* finding;
+    rules::Action action;  // what it did once the mode applied: Deny, Warn or Audit
+  };
+  std::vector<Effect> findings;  // every finding that had an effect, in order
 };
 
 // `outcome` must outlive the Decision (findings point into it).

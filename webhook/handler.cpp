@@ -42,7 +42,8 @@ HttpResult AdmissionHandler::handle(Endpoint endpoint, std::string_view body) co
   const std::string operation(rules::operationName(req.operation));
   metrics_.request(name, req.kind, operation, decision.verdict, seconds);
   nlohmann::json ruleIds = nlohmann::json::array();
-  for (const rules::Finding* f : decision.findings) {
+  for (const Decision::Effect& e : decision.findings) {
+    const rules::Finding* f = e.finding;
     metrics_.finding(f->rule, std::string(rules::actionName(f->action)));
     if (std::find(ruleIds.begin(), ruleIds.end(), f->rule) == ruleIds.end())
       ruleIds.push_back(f->rule);
