@@ -41,6 +41,21 @@ TEST(Admission, DecodesAFullApiServerRequest) {
   }
 }
 
+TEST(Admission, ManagedFieldsAreNotKept) {
+  json svc = test::service("web", json::array({{{"name", "http"}, {"port", 80}}}));
+  svc["metadata"]["managedFields"] =
+      json::array({{{"manager", "kubectl"}, {"fieldsV1", {{"f:spec", json::object()}}}}});
+  test::ReviewOptions o;
+  o.operation = "UPDATE";
+  o.oldObject = svc;
+  DecodeResult d = decodeAdmissionReview(test::review(svc, o).dump());
+  ASSERT_TRUE(d.request) << d.error;
+  EXPECT_FALSE(d.request->object["metadata"].contains("managedFields"));
+  EXPECT_FALSE(d.request->oldObject["metadata"].contains("managedFields"));
+  EXPECT_EQ(d.request->object["metadata"]["labels"]["app"], "web");
+  EXPECT_EQ(d.request->object["spec"]["ports"][0]["name"], "http");
+}
+
 TEST(Admission, KindsAreMatchedByGroupAndKind) {
   json svc = test::service("web", json::array());
   svc["apiVersion"] = "example.com/v1";  // a Service of another group is not ours
