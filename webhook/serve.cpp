@@ -1,3 +1,4 @@
+#include <malloc.h>
 #include <signal.h>
 
 #include <iostream>
@@ -49,6 +50,10 @@ int runServe(const std::vector<std::string>& args) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
+  // One malloc arena: with one per worker thread, glibc keeps the peak of every thread's large
+  // requests (1 MiB objects) resident for good; measured by make soak, RSS grew +150% over
+  // 1,000,000 requests with the default and +5% with one arena, at the same throughput.
+  mallopt(M_ARENA_MAX, 1);
 
   const ParsedFlags flags = parseFlags(args, {{"config"},
                                               {"listen"},
