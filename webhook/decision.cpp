@@ -1,5 +1,7 @@
 #include "webhook/decision.h"
 
+#include <map>
+
 namespace aw::webhook {
 
 namespace {
@@ -11,6 +13,40 @@ void appendJoined(std::string& to, const std::string& text) {
   if (!to.empty()) to += kSeparator;
   to += text;
 }
+
+// The API server keeps 4 KiB of warnings and shows a denial to a person: an answer names the
+// first findings of each kind and counts the rest, so its size does not grow with the object.
+constexpr std::size_t kMaxListed = 20;
+
+// Findings joined with "; ", the first kMaxListed of them.
+struct Joined {
+  std::string text;
+  std::size_t count = 0;
+  void add(const std::string& item) {
+    if (count++ < kMaxListed) appendJoined(text, item);
+  }
+  std::string str() const {
+    std::string out = text;
+    if (count > kMaxListed) {
+      appendJoined(out, "... and " + std::to_string(count - kMaxListed) + " more");
+    }
+    return out;
+  }
+};
+
+// Warnings, the first kMaxListed of them.
+struct Listed {
+  std::vector<std::string>& to;
+  std::size_t count = 0;
+  void add(std::string item) {
+    if (count++ < kMaxListed) to.push_back(std::move(item));
+  }
+  void finish() {
+    if (count > kMaxListed) {
+      to.push_back("... and " + std::to_string(count - kMaxListed) + " more warnings");
+    }
+  }
+};
 
 }  // namespace
 
@@ -40,21 +76,29 @@ Decision decide(const rules::Outcome& outcome, Mode mode) {
   };
   d.verdict = "allow";
 
+  std::map<std::string, Joined> audit;
+  auto setAudit = [&] {
+    for (const auto& [rule, joined] : audit) r.auditAnnotations[rule] = joined.str();
+  };
+
   // An object of the wrong shape: 400 in enforce mode, an audit finding in audit mode.
   if (!outcome.shapeErrors.empty()) {
-    std::string message;
+    Joined message;
+    Listed warnings{r.warnings};
     for (const rules::Finding& f : outcome.shapeErrors) {
       d.findings.push_back(
           {&f, mode == Mode::Enforce ? rules::Action::Deny : rules::Action::Audit});
       if (mode == Mode::Enforce) {
-        appendJoined(message, f.text());
+        message.add(f.text());
       } else {
-        r.warnings.push_back(std::string(kAuditPrefix) + f.text());
-        appendJoined(r.auditAnnotations[f.rule], f.path + ": " + f.message);
+        warnings.add(std::string(kAuditPrefix) + f.text());
+        audit[f.rule].add(f.path + ": " + f.message);
       }
     }
+    warnings.finish();
+    setAudit();
     if (mode == Mode::Enforce) {
-      d.response = denied(400, "BadRequest", std::move(message));
+      d.response = denied(400, "BadRequest", message.str());
       d.verdict = "invalid";
     } else {
       d.verdict = "audit";
@@ -62,38 +106,41 @@ Decision decide(const rules::Outcome& outcome, Mode mode) {
     return d;
   }
 
-  std::string denial;
+  Joined denial;
+  Listed warnings{r.warnings};
   for (const rules::Finding& f : outcome.findings) {
     const bool wouldDeny = f.action == rules::Action::Deny && mode == Mode::Audit;
     d.findings.push_back({&f, wouldDeny ? rules::Action::Audit : f.action});
     switch (f.action) {
       case rules::Action::Deny:
         if (mode == Mode::Enforce) {
-          appendJoined(denial, f.text());
+          denial.add(f.text());
           raise(3, "deny");
         } else {
-          r.warnings.push_back(std::string(kAuditPrefix) + f.text());
-          appendJoined(r.auditAnnotations[f.rule], f.path + ": " + f.message);
+          warnings.add(std::string(kAuditPrefix) + f.text());
+          audit[f.rule].add(f.path + ": " + f.message);
           raise(1, "audit");
         }
         break;
       case rules::Action::Warn:
-        r.warnings.push_back(f.text());
+        warnings.add(f.text());
         raise(2, "warn");
         break;
       case rules::Action::Audit:
-        appendJoined(r.auditAnnotations[f.rule], f.path + ": " + f.message);
+        audit[f.rule].add(f.path + ": " + f.message);
         raise(1, "audit");
         break;
       case rules::Action::Off:
         break;
     }
   }
-  if (!denial.empty()) {
+  warnings.finish();
+  setAudit();
+  if (denial.count > 0) {
     r.allowed = false;
     r.code = 403;
     r.reason = "Forbidden";
-    r.message = std::move(denial);
+    r.message = denial.str();
   }
   if (!outcome.patch.empty()) {
     r.patch = outcome.patch.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

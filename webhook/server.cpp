@@ -1,6 +1,11 @@
 #include "webhook/server.h"
 
 #include <httplib.h>
+#include <poll.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include <deque>
 
 #include "webhook/admission.h"
 #include "webhook/file_watch.h"
@@ -17,14 +22,131 @@ std::string statusError(int status) {
       return "no such path; the webhook serves POST /validate and POST /mutate";
     case 405:
       return "method not allowed; admission requests are POST";
+    case 411:
+      return "a request body needs Content-Length or Transfer-Encoding: chunked";
     case 413:
       return "request body exceeds the 8 MiB limit";
     case 414:
       return "request URI too long";
+    case 415:
+      return "the AdmissionReview must be sent as plain JSON: no Content-Encoding, no multipart";
     default:
       return "request could not be served (HTTP " + std::to_string(status) + ")";
   }
 }
+
+// httplib gives a connection a worker thread for as long as it stays open (idle keep-alive and
+// half-sent requests included), so a fixed pool of N threads is starved by N held connections.
+// This pool keeps `min` threads and starts another whenever a connection arrives and no thread is
+// free, up to `max`; a thread idle for `idleExit` goes away again (down to `min`).
+class ElasticThreadPool final : public httplib::TaskQueue {
+ public:
+  ElasticThreadPool(std::size_t min, std::size_t max, std::chrono::milliseconds idleExit)
+      : s_(std::make_shared<Shared>()) {
+    s_->min = min;
+    s_->max = std::max(min, max);
+    s_->idleExit = idleExit;
+    std::lock_guard lock(s_->mutex);
+    for (std::size_t i = 0; i < min; ++i) spawnLocked();
+  }
+
+  void enqueue(std::function<void()> fn) override {
+    {
+      std::lock_guard lock(s_->mutex);
+      s_->jobs.push_back(std::move(fn));
+      if (s_->idle < s_->jobs.size() && s_->threads < s_->max) spawnLocked();
+    }
+    s_->work.notify_one();
+  }
+
+  // Runs the jobs already queued, then returns once every thread has exited.
+  void shutdown() override {
+    std::unique_lock lock(s_->mutex);
+    s_->stopping = true;
+    s_->work.notify_all();
+    s_->exited.wait(lock, [this] { return s_->threads == 0; });
+  }
+
+ private:
+  // Shared with the threads, which are detached: the last of them may still be returning when
+  // the pool is destroyed.
+  struct Shared {
+    std::mutex mutex;
+    std::condition_variable work, exited;
+    std::deque<std::function<void()>> jobs;
+    std::size_t threads = 0, idle = 0, min = 0, max = 0;
+    std::chrono::milliseconds idleExit{0};
+    bool stopping = false;
+  };
+
+  void spawnLocked() {
+    ++s_->threads;
+    std::thread([s = s_] { run(*s); }).detach();
+  }
+
+  static void run(Shared& s) {
+    std::unique_lock lock(s.mutex);
+    for (;;) {
+      ++s.idle;
+      const bool woken =
+          s.work.wait_for(lock, s.idleExit, [&] { return s.stopping || !s.jobs.empty(); });
+      --s.idle;
+      if (!s.jobs.empty()) {
+        std::function<void()> job = std::move(s.jobs.front());
+        s.jobs.pop_front();
+        lock.unlock();
+        job();
+        lock.lock();
+        continue;
+      }
+      if (s.stopping || (!woken && s.threads > s.min)) break;
+    }
+    --s.threads;
+    s.exited.notify_all();
+  }
+
+  std::shared_ptr<Shared> s_;
+};
+
+// Ends a connection after its last answer without losing that answer: a client still sending a
+// body it was refused would otherwise get a reset, which can discard the answer unread. Sends
+// FIN, then reads and drops what the client still sends, for at most 2 s (1 s of silence).
+void lingeringClose(int fd) {
+  ::shutdown(fd, SHUT_WR);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  char buf[16384];
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          deadline - std::chrono::steady_clock::now())
+                          .count();
+    if (left <= 0) break;
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(std::min<long long>(left, 1000))) <= 0) break;
+    if (::recv(fd, buf, sizeof buf, MSG_DONTWAIT) <= 0) break;
+  }
+  ::shutdown(fd, SHUT_RD);
+}
+
+// Answers with `status` and closes the connection once the answer is written. For a request
+// whose body is left unread (too long, of an unsupported framing or encoding, or only partly
+// read): its bytes must never be taken for the next request on the connection.
+void answerAndClose(const httplib::Request& req, httplib::Response& res, int status,
+                    const std::string& message) {
+  const int fd = req.ssl != nullptr ? SSL_get_fd(req.ssl) : -1;
+  auto body = std::make_shared<std::string>(errorBody(message));
+  res.status = status;
+  res.set_header("Connection", "close");
+  res.set_content_provider(
+      body->size(), kJson,
+      [body](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
+        return sink.write(body->data() + offset, length);
+      },
+      // Runs once the answer is written: httplib then finds the socket closed and drops it.
+      [fd](bool) {
+        if (fd >= 0) lingeringClose(fd);
+      });
+}
+
 }  // namespace
 
 bool parseHostPort(const std::string& flag, const std::string& value, std::string& host, int& port,
@@ -104,8 +226,47 @@ void AdmissionServer::routes(httplib::Server& server, bool admission) {
   if (!admission) return;
   for (Endpoint e : {Endpoint::Validate, Endpoint::Mutate}) {
     const std::string path(endpointPath(e));
-    server.Post(path, [this, e](const httplib::Request& req, httplib::Response& res) {
-      HttpResult r = handler_.handle(e, req.body);
+    // The body is read here, not by httplib: httplib holds neither a chunked nor a decoded
+    // (Content-Encoding) body to the payload limit, parses multipart and form bodies itself, and
+    // reads a declared Content-Length to its end before it answers 413.
+    server.Post(path, [this, e](const httplib::Request& req, httplib::Response& res,
+                                const httplib::ContentReader& read) {
+      const std::size_t limit = options_.maxBodyBytes;
+      const bool chunked = req.has_header("Transfer-Encoding");
+      if (chunked &&
+          strcasecmp(req.get_header_value("Transfer-Encoding").c_str(), "chunked") != 0) {
+        return answerAndClose(req, res, 501,
+                              "Transfer-Encoding " + req.get_header_value("Transfer-Encoding") +
+                                  " is not supported; send chunked or a Content-Length");
+      }
+      if (!chunked && !req.has_header("Content-Length")) {
+        res.status = 411;  // RFC 9112 6.3: no body at all; nothing left unread
+        res.set_content(errorBody(statusError(411)), kJson);
+        return;
+      }
+      if (!chunked && req.get_header_value<uint64_t>("Content-Length") > limit) {
+        return answerAndClose(req, res, 413, statusError(413));
+      }
+      const std::string encoding = req.get_header_value("Content-Encoding");
+      if ((!encoding.empty() && encoding != "identity") || req.is_multipart_form_data()) {
+        return answerAndClose(req, res, 415, statusError(415));
+      }
+      std::string body;
+      if (!chunked) body.reserve(req.get_header_value<uint64_t>("Content-Length"));
+      bool tooLarge = false;
+      const bool complete = read([&](const char* data, std::size_t n) {
+        if (body.size() + n > limit) {
+          tooLarge = true;
+          return false;
+        }
+        body.append(data, n);
+        return true;
+      });
+      if (tooLarge) return answerAndClose(req, res, 413, statusError(413));
+      if (!complete) {
+        return answerAndClose(req, res, 400, "request body could not be read (timed out or cut)");
+      }
+      HttpResult r = handler_.handle(e, body);
       res.status = r.status;
       res.set_content(std::move(r.body), kJson);
     });
@@ -131,8 +292,10 @@ bool AdmissionServer::bind(std::string& error) {
     error = tlsError.empty() ? "TLS setup failed: " + opensslErrors() : tlsError;
     return false;
   }
-  const std::size_t workers = options_.workers;
-  https->new_task_queue = [workers] { return new httplib::ThreadPool(workers); };
+  const std::size_t minWorkers = options_.minWorkers, maxWorkers = options_.workers;
+  https->new_task_queue = [minWorkers, maxWorkers] {
+    return new ElasticThreadPool(minWorkers, maxWorkers, std::chrono::seconds(30));
+  };
   https->set_keep_alive_max_count(options_.keepAliveMaxRequests);
   https->set_keep_alive_timeout(options_.keepAliveTimeoutSeconds);
   https->set_read_timeout(options_.readTimeoutSeconds, 0);

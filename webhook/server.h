@@ -33,7 +33,10 @@ struct ServerOptions {
   std::optional<std::filesystem::path> configFile;  // reloaded when it changes
   bool auditOnly = false;
 
-  std::size_t workers = 32;                    // one per live connection
+  // One thread per open connection (idle keep-alive included), started as connections come:
+  // `workers` at most (a held connection costs ~48 KiB: 1024 fit the pod's 128 MiB limit).
+  std::size_t minWorkers = 4;  // kept while idle
+  std::size_t workers = 1024;
   std::size_t maxBodyBytes = 8 * 1024 * 1024;  // above: 413
   int readTimeoutSeconds = 10;
   int writeTimeoutSeconds = 10;
