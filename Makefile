@@ -7,7 +7,7 @@ CERT_DIR ?= certs/out
 CONFIG ?= examples/config.yaml
 BIN := $(BUILD_DIR)/alliance-webhook
 
-.PHONY: all deps build test run certs clean fmt lint image deploy undeploy
+.PHONY: all deps build test run certs clean fmt lint image deploy undeploy bench soak test-asan fuzz
 
 all: build
 
@@ -21,6 +21,15 @@ build: deps
 
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j$(JOBS)
+
+# The whole ctest suite built with AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/).
+test-asan: deps
+	scripts/sanitize.sh
+
+# libFuzzer targets (clang-14) run for FUZZ_SECONDS each; reproducers land in build-fuzz/artifacts/.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	fuzz/run.sh $(FUZZ_SECONDS)
 
 certs: deps
 	certs/make-certs.sh --out $(CERT_DIR) --namespace $(NAMESPACE)
@@ -65,3 +74,13 @@ undeploy:
 	  -l app.kubernetes.io/name=alliance-webhook --ignore-not-found
 	kubectl delete -k $(if $(wildcard $(KUSTOMIZE_DIR)/kustomization.yaml),$(KUSTOMIZE_DIR),$(OVERLAY)) \
 	  --ignore-not-found
+
+# ---- benchmarks (issue 7): figures against the targets, about 5 minutes; bench/bench.sh --help
+BENCH_DIR ?= build-bench
+
+bench:
+	BENCH_DIR=$(BENCH_DIR) bench/bench.sh
+
+# 1,000,000 requests over keep-alive with the payload mix (about 5 minutes here).
+soak:
+	BENCH_DIR=$(BENCH_DIR) bench/bench.sh --soak

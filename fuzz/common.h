@@ -1,0 +1,55 @@
+// Shared by the fuzz targets: a realistic configuration, and a way to abort with a message that
+// libFuzzer reports as a crash (with the input saved as crash-<sha1>).
+#pragma once
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "webhook/config.h"
+#include "webhook/state.h"
+
+namespace aw::fuzz {
+
+// examples/config.yaml plus an IPv6 local subnet, an IstioMulticluster member and every rule
+// switched on, so the fuzzed objects can reach every rule and every overlap path.
+inline constexpr const char* kConfig = R"(mode: enforce
+localCluster:
+  clusterDomain: cluster-a.local
+  podSubnetCIDR: [10.111.0.0/16, fd00:111::/64]
+  serviceSubnetCIDR: 10.222.0.0/16
+members:
+  - name: cluster-c
+    kind: IstioFederation
+    clusterDomain: cluster-c.local
+    podSubnetCIDR: 10.113.0.0/16
+    serviceSubnetCIDR: 10.223.0.0/16
+  - name: cluster-m
+    kind: IstioMulticluster
+    clusterDomain: cluster-a.local
+    podSubnetCIDR: 10.114.0.0/16
+    serviceSubnetCIDR: 10.224.0.0/16
+rules:
+  service-port-names:    { action: deny, scope: public }
+  service-port-protocol: { action: warn, scope: all }
+  federation-trust-domain: { action: deny }
+  multicluster-cluster-domain: { action: deny }
+  subnet-overlap:        { action: deny, multiNetworkAction: warn, unknownSubnets: warn }
+  serviceentry-ports:    { action: warn }
+  serviceentry-defaults: { action: on }
+)";
+
+[[noreturn]] inline void fail(const std::string& what) {
+  std::fprintf(stderr, "FUZZ INVARIANT BROKEN: %s\n", what.c_str());
+  std::fflush(stderr);
+  std::abort();
+}
+
+// The configuration above; aborts if it does not parse (a broken harness, not a finding).
+inline webhook::Config fuzzConfig() {
+  webhook::ConfigResult parsed = webhook::parseConfig(kConfig, "fuzz-config", "/nonexistent");
+  if (!parsed.config) fail("the fuzz configuration does not parse: " + parsed.error);
+  return std::move(*parsed.config);
+}
+
+}  // namespace aw::fuzz
