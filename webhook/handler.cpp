@@ -40,7 +40,10 @@ HttpResult AdmissionHandler::handle(Endpoint endpoint, std::string_view body) co
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const std::string operation(rules::operationName(req.operation));
-  metrics_.request(name, req.kind, operation, decision.verdict, seconds);
+  // Only kinds of the table become label values: the request's kind is client input, and every
+  // distinct label set stays in memory for good.
+  const std::string kindLabel(request.kind != nullptr ? request.kind->kind : "other");
+  metrics_.request(name, kindLabel, operation, decision.verdict, seconds);
   nlohmann::json ruleIds = nlohmann::json::array();
   for (const Decision::Effect& e : decision.findings) {
     const rules::Finding* f = e.finding;

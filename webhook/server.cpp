@@ -149,6 +149,13 @@ void answerAndClose(const httplib::Request& req, httplib::Response& res, int sta
 
 }  // namespace
 
+// httplib's default socket options add SO_REUSEPORT, which lets a second server bind the same
+// port and take half its connections; SO_REUSEADDR alone allows a quick restart and nothing more.
+static void exclusiveAddress(socket_t sock) {
+  int yes = 1;
+  setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+}
+
 bool parseHostPort(const std::string& flag, const std::string& value, std::string& host, int& port,
                    std::string& error) {
   std::string h, p;
@@ -303,6 +310,7 @@ bool AdmissionServer::bind(std::string& error) {
   https->set_payload_max_length(options_.maxBodyBytes);
   https->set_tcp_nodelay(true);
   routes(*https, true);
+  https->set_socket_options(exclusiveAddress);
   if (!https->bind_to_port(options_.host, options_.port)) {
     error = "--listen " + options_.host + ":" + std::to_string(options_.port) +
             ": cannot bind (address in use or not available here)";
@@ -316,6 +324,7 @@ bool AdmissionServer::bind(std::string& error) {
     plain->set_read_timeout(options_.readTimeoutSeconds, 0);
     plain->set_keep_alive_timeout(options_.keepAliveTimeoutSeconds);
     routes(*plain, false);
+    plain->set_socket_options(exclusiveAddress);
     if (!plain->bind_to_port(options_.metricsHost, options_.metricsPort)) {
       error = "--metrics-listen " + options_.metricsHost + ":" +
               std::to_string(options_.metricsPort) +

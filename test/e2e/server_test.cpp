@@ -535,3 +535,34 @@ TEST_F(Served, DeniesAMulticlusterOfAnotherClusterDomain) {
 
 }  // namespace
 }  // namespace aw::test
+
+namespace aw::test {
+namespace {
+
+TEST(Serve, ASecondServerOnTheSamePortRefusesToStart) {
+  ServerProcess first;
+  RunResult second =
+      run({AW_BINARY, "serve", "--listen", "127.0.0.1:" + std::to_string(first.port()),
+           "--tls-cert", devCerts().cert.string(), "--tls-key", devCerts().key.string()});
+  EXPECT_EQ(second.status, 1) << second.err;
+  EXPECT_NE(second.err.find("cannot bind"), std::string::npos) << second.err;
+  EXPECT_TRUE(first.alive());
+}
+
+TEST(Serve, MetricsLabelOnlyKnownKinds) {
+  ServerProcess s;
+  json pod = {{"apiVersion", "v1"}, {"kind", "Pod"}, {"metadata", {{"name", "p"}}}};
+  TlsClient c(s.port(), {devCerts().ca});
+  for (int i = 0; i < 3; ++i) {
+    pod["kind"] = "Kind" + std::to_string(i);
+    ASSERT_EQ(c.request("POST", "/validate", review(pod).dump())->status, 200);
+  }
+  const std::string metrics = c.request("GET", "/metrics", "")->body;
+  EXPECT_NE(metrics.find("kind=\"other\",operation=\"CREATE\",decision=\"allow\"} 3"),
+            std::string::npos)
+      << metrics;
+  EXPECT_EQ(metrics.find("Kind1"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace aw::test
