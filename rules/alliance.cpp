@@ -2,6 +2,7 @@
 
 #include <limits>
 
+#include "rules/domain.h"
 #include "rules/json_access.h"
 #include "rules/keys.h"
 
@@ -13,11 +14,21 @@ constexpr std::size_t kLocal = std::numeric_limits<std::size_t>::max();
 using keys::annotationPath;
 
 // The configured subnets of one role, taken over by an object that declares none of its own.
+// Pod subnets go first, as an object's own annotations list them.
 void inherit(Member& m, const Member& configured, SubnetRole role) {
+  std::vector<Subnet> taken;
   for (const Subnet& s : configured.subnets) {
-    if (s.role == role) m.subnets.push_back(s);
+    if (s.role == role) taken.push_back(s);
   }
+  m.subnets.insert(role == SubnetRole::Pod ? m.subnets.begin() : m.subnets.end(), taken.begin(),
+                   taken.end());
   (role == SubnetRole::Pod ? m.podDeclared : m.serviceDeclared) = true;
+}
+
+std::string identityKey(KindId kind, std::string_view name) {
+  std::string key(1, static_cast<char>('0' + static_cast<int>(kind)));
+  key += name;
+  return key;
 }
 }  // namespace
 
@@ -51,15 +62,10 @@ Member memberFromObject(KindId kind, const nlohmann::json& object, const Member*
 
   if (const std::string* pod = annotation(keys::kPodSubnetAnnotation)) {
     addSubnets(m, *pod, SubnetRole::Pod, annotationPath(keys::kPodSubnetAnnotation));
-  } else if (configured && configured->podDeclared) {
-    inherit(m, *configured, SubnetRole::Pod);
   }
   if (const std::string* svc = annotation(keys::kServiceSubnetAnnotation)) {
     addSubnets(m, *svc, SubnetRole::Service, annotationPath(keys::kServiceSubnetAnnotation));
-  } else if (configured && configured->serviceDeclared) {
-    inherit(m, *configured, SubnetRole::Service);
   }
-
   if (kind == KindId::IstioFederation) {
     if (const std::string* td = json::string(json::child(spec, "trustDomain"))) {
       m.domain = *td;
@@ -73,7 +79,16 @@ Member memberFromObject(KindId kind, const nlohmann::json& object, const Member*
     const nlohmann::json* ingress = json::child(spec, "enableIngressGateway");
     m.multiNetwork = !(ingress && ingress->is_boolean() && !ingress->get<bool>());
   }
-  if (m.domain.empty() && configured && !configured->domain.empty()) {
+  return withConfigured(std::move(m), configured);
+}
+
+Member withConfigured(Member m, const Member* configured) {
+  if (configured == nullptr) return m;
+  if (!m.podDeclared && configured->podDeclared) inherit(m, *configured, SubnetRole::Pod);
+  if (!m.serviceDeclared && configured->serviceDeclared) {
+    inherit(m, *configured, SubnetRole::Service);
+  }
+  if (m.domain.empty() && !configured->domain.empty()) {
     m.domain = configured->domain;
     m.domainPath = configured->domainPath;
   }
@@ -95,8 +110,13 @@ std::vector<Member> overlayMembers(std::vector<Member> base, std::vector<Member>
   return base;
 }
 
-Alliance::Alliance(LocalCluster local, std::vector<Member> members)
-    : local_(std::move(local)), members_(std::move(members)) {
+Alliance::Alliance(LocalCluster local, std::vector<Member> configured, std::vector<Member> observed)
+    : local_(std::move(local)), configured_(std::move(configured)) {
+  for (Member& o : observed) {
+    const Member* entry = findMember(configured_, o.kind, o.name);
+    o = withConfigured(std::move(o), entry);
+  }
+  members_ = overlayMembers(configured_, std::move(observed));
   build();
 }
 
@@ -112,6 +132,13 @@ void Alliance::build() {
     }
   }
   index_.build();
+  byIdentity_.reserve(members_.size());
+  for (std::size_t m = 0; m < members_.size(); ++m) {
+    byIdentity_.emplace(identityKey(members_[m].kind, members_[m].name), m);
+    std::string domain = normalizeDomain(members_[m].domain);
+    if (!domain.empty()) byDomain_[std::move(domain)].push_back(m);
+  }
+  localDomain_ = normalizeDomain(local_.domain);
 }
 
 const Member* findMember(const std::vector<Member>& members, KindId kind, std::string_view name) {
@@ -122,7 +149,24 @@ const Member* findMember(const std::vector<Member>& members, KindId kind, std::s
 }
 
 const Member* Alliance::find(KindId kind, std::string_view name) const {
-  return findMember(members_, kind, name);
+  const auto it = byIdentity_.find(identityKey(kind, name));
+  return it == byIdentity_.end() ? nullptr : &members_[it->second];
+}
+
+const Member* Alliance::findConfigured(KindId kind, std::string_view name) const {
+  return findMember(configured_, kind, name);
+}
+
+std::vector<const Member*> Alliance::membersWithDomain(const std::string& normalized) const {
+  std::vector<const Member*> out;
+  if (const auto it = byDomain_.find(normalized); it != byDomain_.end()) {
+    for (std::size_t m : it->second) out.push_back(&members_[m]);
+  }
+  return out;
+}
+
+bool Alliance::knowsDomain(const std::string& normalized) const {
+  return !normalized.empty() && (normalized == localDomain_ || byDomain_.contains(normalized));
 }
 
 std::vector<Alliance::Hit> Alliance::overlapping(const Cidr& cidr) const {

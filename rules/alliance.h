@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "rules/cidr.h"
@@ -62,7 +63,11 @@ void addSubnets(Member& member, std::string_view text, SubnetRole role, const st
 // A member read from an IstioFederation / IstioMulticluster object: annotations and spec.
 // Where the object declares nothing, `configured` (the `members` entry of the same kind and name,
 // may be null) fills in. Tolerates any JSON shape (wrong types count as undeclared).
-Member memberFromObject(KindId kind, const nlohmann::json& object, const Member* configured);
+Member memberFromObject(KindId kind, const nlohmann::json& object,
+                        const Member* configured = nullptr);
+// `observed` (read from an object alone) with what it leaves undeclared (subnets of a role,
+// domain) taken from `configured`, the `members` entry of the same kind and name (may be null).
+Member withConfigured(Member observed, const Member* configured);
 
 // The member of that kind and name, or nullptr.
 const Member* findMember(const std::vector<Member>& members, KindId kind, std::string_view name);
@@ -74,11 +79,22 @@ std::vector<Member> overlayMembers(std::vector<Member> base, std::vector<Member>
 class Alliance {
  public:
   Alliance() { build(); }
-  Alliance(LocalCluster local, std::vector<Member> members);
+  // `configured`: the `members` entries of the configuration. `observed`: members read from
+  // objects alone (memberFromObject without a configured entry): the cluster's IstioFederations
+  // and IstioMulticlusters, or the objects of a `check` run. An observed member replaces the
+  // configured one of the same kind and name, which fills in what the object leaves undeclared.
+  Alliance(LocalCluster local, std::vector<Member> configured, std::vector<Member> observed = {});
 
   const LocalCluster& local() const { return local_; }
   const std::vector<Member>& members() const { return members_; }
   const Member* find(KindId kind, std::string_view name) const;
+  // The `members` entry of the configuration of that kind and name, or nullptr: what fills in
+  // an admitted object's undeclared fields (never an earlier version of the object itself).
+  const Member* findConfigured(KindId kind, std::string_view name) const;
+  // Every member whose domain, normalized (normalizeDomain), is `normalized`.
+  std::vector<const Member*> membersWithDomain(const std::string& normalized) const;
+  // True when `normalized` is the local cluster's domain or some member's.
+  bool knowsDomain(const std::string& normalized) const;
 
   struct Hit {
     const Subnet* subnet;
@@ -90,7 +106,12 @@ class Alliance {
  private:
   void build();
   LocalCluster local_;
+  std::vector<Member> configured_;
   std::vector<Member> members_;
+  // Indexes into members_ (never pointers, so a copied Alliance stays whole).
+  std::unordered_map<std::string, std::size_t> byIdentity_;             // identityKey(kind, name)
+  std::unordered_map<std::string, std::vector<std::size_t>> byDomain_;  // normalized domain
+  std::string localDomain_;                                             // normalized
   struct Ref {
     std::size_t member;  // npos: local cluster
     std::size_t subnet;

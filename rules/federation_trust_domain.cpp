@@ -39,12 +39,10 @@ struct Clash {
 
 Clash membersWithDomain(const Alliance& alliance, const Member& self, std::string_view domain) {
   Clash clash;
-  const std::string wanted = normalizeDomain(domain);
-  for (const Member& m : alliance.members()) {
-    if (m.sameIdentity(self.kind, self.name) || m.domain.empty()) continue;
-    if (normalizeDomain(m.domain) != wanted) continue;
+  for (const Member* m : alliance.membersWithDomain(normalizeDomain(domain))) {
+    if (m->sameIdentity(self.kind, self.name)) continue;
     if (clash.first == nullptr) {
-      clash.first = &m;
+      clash.first = m;
     } else {
       ++clash.more;
     }

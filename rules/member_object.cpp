@@ -12,7 +12,7 @@ std::string subjectName(const Request& request) {
 Member subjectMember(const Request& request, const Context& context) {
   const std::string name = subjectName(request);
   const KindId kind = request.kind->id;
-  Member m = memberFromObject(kind, *request.object, context.alliance.find(kind, name));
+  Member m = memberFromObject(kind, *request.object, context.alliance.findConfigured(kind, name));
   if (m.name.empty()) {
     m.name = name;
     m.origin += name;

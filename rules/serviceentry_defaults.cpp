@@ -17,7 +17,6 @@
 #include <algorithm>
 #include <cctype>
 #include <set>
-#include <unordered_set>
 
 #include "rules/all_rules.h"
 #include "rules/cidr.h"
@@ -143,26 +142,14 @@ std::string_view defaultResolution(const Json& spec) {
 // ---------------------------------------------------------------------------------------------
 // location
 
-// The normalized domains of the local cluster and every member.
-std::unordered_set<std::string> knownDomains(const Alliance& alliance) {
-  std::unordered_set<std::string> domains;
-  auto add = [&](const std::string& d) {
-    std::string n = normalizeDomain(d);
-    if (!n.empty()) domains.insert(std::move(n));
-  };
-  add(alliance.local().domain);
-  for (const Member& m : alliance.members()) add(m.domain);
-  return domains;
-}
-
-// hostUnderDomain(host, d) for some d in `domains`, by looking up each of the host's label
-// suffixes (the whole host included) instead of scanning every domain.
-bool underSomeDomain(std::string_view host, const std::unordered_set<std::string>& domains) {
+// hostUnderDomain(host, d) for the local cluster's or some member's domain d, by looking up
+// each of the host's label suffixes (the whole host included) instead of scanning every domain.
+bool underSomeDomain(std::string_view host, const Alliance& alliance) {
   const std::string h = normalizeDomain(host);
   if (h.empty()) return false;
-  if (domains.contains(h)) return true;
+  if (alliance.knowsDomain(h)) return true;
   for (std::size_t dot = h.find('.'); dot != std::string::npos; dot = h.find('.', dot + 1)) {
-    if (domains.contains(h.substr(dot + 1))) return true;
+    if (alliance.knowsDomain(h.substr(dot + 1))) return true;
   }
   return false;
 }
@@ -171,10 +158,9 @@ bool underSomeDomain(std::string_view host, const std::unordered_set<std::string
 std::string_view defaultLocation(const Json& spec, const Alliance& alliance) {
   const Json* hosts = json::array(json::child(&spec, "hosts"));
   if (hosts == nullptr || hosts->empty()) return {};
-  const std::unordered_set<std::string> domains = knownDomains(alliance);
   for (const Json& host : *hosts) {
     const std::string* h = json::string(&host);
-    if (h == nullptr || !underSomeDomain(*h, domains)) return "MESH_EXTERNAL";
+    if (h == nullptr || !underSomeDomain(*h, alliance)) return "MESH_EXTERNAL";
   }
   return "MESH_INTERNAL";
 }

@@ -89,16 +89,13 @@ int runCheck(const std::vector<std::string>& args) {
         rules::groupOfApiVersion(stringAt(m.object, {"apiVersion"})), stringAt(m.object, {"kind"}));
     if (kind && (kind->id == rules::KindId::IstioFederation ||
                  kind->id == rules::KindId::IstioMulticluster)) {
-      const std::string name = stringAt(m.object, {"metadata", "name"});
-      rules::Member member = rules::memberFromObject(
-          kind->id, m.object, rules::findMember(config.members, kind->id, name));
+      rules::Member member = rules::memberFromObject(kind->id, m.object);
       // Messages about another object of the run say where it is written.
       member.origin += " in " + m.file + ":" + std::to_string(m.line);
       objects.push_back(std::move(member));
     }
   }
-  const rules::Alliance alliance(config.local,
-                                 rules::overlayMembers(config.members, std::move(objects)));
+  const rules::Alliance alliance(config.local, config.members, std::move(objects));
   const rules::Context context{alliance, config.settings};
 
   std::vector<rules::Outcome> outcomes;
