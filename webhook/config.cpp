@@ -163,42 +163,43 @@ class Parser {
     std::string error;
     std::optional<std::string> text = readFile(path, error);
     if (!text) fail(at, key, error);
+    ClusterConfigurationResult parsed = parseClusterConfiguration(*text, path.string());
+    if (!parsed.local) fail(at, key, parsed.error);
+    fillLocalCluster(local, *parsed.local);
+  }
+
+ public:
+  // The whole of a ClusterConfiguration document (see parseClusterConfiguration).
+  rules::LocalCluster clusterConfiguration(const std::string& text) {
     YAML::Node doc;
     try {
-      doc = YAML::Load(*text);
+      doc = YAML::Load(text);
     } catch (const YAML::ParserException& e) {
-      fail(at, key,
-           path.string() + ":" + std::to_string(e.mark.line + 1) + ": YAML syntax error: " + e.msg);
+      throw ConfigError{source_ + ":" + std::to_string(e.mark.line + 1) +
+                        ": YAML syntax error: " + e.msg};
     }
-    Parser inner(path.string(), path.parent_path());
-    if (!doc.IsMap()) inner.fail(doc, "", "expected a Deckhouse ClusterConfiguration document");
+    if (!doc.IsMap()) fail(doc, "", "expected a Deckhouse ClusterConfiguration document");
     const YAML::Node kind = doc["kind"];
     const YAML::Node api = doc["apiVersion"];
     if (!kind || !kind.IsScalar() || kind.Scalar() != "ClusterConfiguration" || !api ||
         !api.IsScalar() || api.Scalar() != "deckhouse.io/v1") {
-      inner.fail(doc, "kind",
-                 "expected apiVersion: deckhouse.io/v1 and kind: ClusterConfiguration");
+      fail(doc, "kind", "expected apiVersion: deckhouse.io/v1 and kind: ClusterConfiguration");
     }
-    const bool hasPod = hasRole(local.subnets, rules::SubnetRole::Pod);
-    const bool hasSvc = hasRole(local.subnets, rules::SubnetRole::Service);
-    if (local.domain.empty()) {
-      if (const YAML::Node d = doc["clusterDomain"]; d && !d.IsNull()) {
-        local.domain = inner.scalar(d, "clusterDomain");
-        local.domainPath = path.string() + ": clusterDomain";
-      }
+    rules::LocalCluster local;
+    if (const YAML::Node d = doc["clusterDomain"]; d && !d.IsNull()) {
+      local.domain = scalar(d, "clusterDomain");
+      local.domainPath = source_ + ": clusterDomain";
     }
-    if (!hasPod) {
-      if (const YAML::Node p = doc["podSubnetCIDR"]; p && !p.IsNull()) {
-        inner.cidrs(p, "podSubnetCIDR", rules::SubnetRole::Pod, local.subnets);
-      }
+    if (const YAML::Node p = doc["podSubnetCIDR"]; p && !p.IsNull()) {
+      cidrs(p, source_ + ": podSubnetCIDR", rules::SubnetRole::Pod, local.subnets);
     }
-    if (!hasSvc) {
-      if (const YAML::Node s = doc["serviceSubnetCIDR"]; s && !s.IsNull()) {
-        inner.cidrs(s, "serviceSubnetCIDR", rules::SubnetRole::Service, local.subnets);
-      }
+    if (const YAML::Node s = doc["serviceSubnetCIDR"]; s && !s.IsNull()) {
+      cidrs(s, source_ + ": serviceSubnetCIDR", rules::SubnetRole::Service, local.subnets);
     }
+    return local;
   }
 
+ private:
   void parseMembers(const YAML::Node& node, Config& config) {
     if (!node.IsSequence()) fail(node, "members", "expected a list of members");
     std::set<std::pair<rules::KindId, std::string>> seen;
@@ -250,7 +251,9 @@ class Parser {
     if (const YAML::Node w = node["watch"]; w && !w.IsNull())
       cluster.watch = boolean(w, "cluster.watch");
     if (const YAML::Node k = node["kubeconfig"]; k && !k.IsNull()) {
-      cluster.kubeconfig = scalar(k, "cluster.kubeconfig");
+      std::filesystem::path file(scalar(k, "cluster.kubeconfig"));
+      if (file.is_relative()) file = baseDir_ / file;
+      cluster.kubeconfig = file.string();
     }
     if (const YAML::Node s = node["clusterConfigurationSecret"]; s && !s.IsNull()) {
       const std::string v = scalar(s, "cluster.clusterConfigurationSecret");
@@ -299,6 +302,8 @@ class Parser {
   }
 
   Config& finish(Config& config) {
+    // The ClusterConfiguration Secret fills the local cluster later; serve reports what it read.
+    if (!config.cluster.secretName.empty()) return config;
     const bool hasPod = hasRole(config.local.subnets, rules::SubnetRole::Pod);
     const bool hasSvc = hasRole(config.local.subnets, rules::SubnetRole::Service);
     if (config.local.domain.empty()) {
@@ -350,6 +355,35 @@ ConfigResult loadConfig(const std::filesystem::path& path) {
 ConfigResult loadConfigOrDefaults(const std::optional<std::string>& file) {
   if (file) return loadConfig(*file);
   return {defaultConfig(), ""};
+}
+
+ClusterConfigurationResult parseClusterConfiguration(const std::string& text,
+                                                     const std::string& source) {
+  ClusterConfigurationResult result;
+  try {
+    Parser parser(source, ".");
+    result.local = parser.clusterConfiguration(text);
+  } catch (const ConfigError& e) {
+    result.error = e.message;
+  } catch (const YAML::Exception& e) {
+    result.error = source + ": " + e.msg;
+  }
+  return result;
+}
+
+void fillLocalCluster(rules::LocalCluster& local, const rules::LocalCluster& from) {
+  const bool hasPod = hasRole(local.subnets, rules::SubnetRole::Pod);
+  const bool hasSvc = hasRole(local.subnets, rules::SubnetRole::Service);
+  if (local.domain.empty() && !from.domain.empty()) {
+    local.domain = from.domain;
+    local.domainPath = from.domainPath;
+  }
+  for (const rules::Subnet& s : from.subnets) {
+    if ((s.role == rules::SubnetRole::Pod && !hasPod) ||
+        (s.role == rules::SubnetRole::Service && !hasSvc)) {
+      local.subnets.push_back(s);
+    }
+  }
 }
 
 Config defaultConfig() {

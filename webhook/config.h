@@ -21,6 +21,7 @@ struct ClusterSettings {
   std::string secretNamespace;
   std::string secretName;
   bool readyAfterSync = true;
+  bool operator==(const ClusterSettings&) const = default;
 };
 
 struct Config {
@@ -39,6 +40,21 @@ struct ConfigResult {
   std::optional<Config> config;
   std::string error;  // "FILE:LINE: key.path: what is wrong (what to do)"
 };
+
+// A Deckhouse ClusterConfiguration document (apiVersion deckhouse.io/v1, kind
+// ClusterConfiguration, as in localCluster.clusterConfigurationFile or the
+// cluster-configuration.yaml key of Secret kube-system/d8-cluster-configuration): its
+// clusterDomain, podSubnetCIDR and serviceSubnetCIDR as a local cluster. `source` names it in
+// errors and in the paths findings cite ("Secret kube-system/d8-cluster-configuration:
+// podSubnetCIDR").
+struct ClusterConfigurationResult {
+  std::optional<rules::LocalCluster> local;
+  std::string error;  // "SOURCE:LINE: key: what is wrong"
+};
+ClusterConfigurationResult parseClusterConfiguration(const std::string& text,
+                                                     const std::string& source);
+// Fills what `local` lacks (the domain; the pod subnets; the service subnets) from `from`.
+void fillLocalCluster(rules::LocalCluster& local, const rules::LocalCluster& from);
 
 // Parses configuration text. `source` names it in errors; relative paths inside it
 // (localCluster.clusterConfigurationFile) are resolved against `baseDir`.
