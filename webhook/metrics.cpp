@@ -64,6 +64,18 @@ void Metrics::reload(const std::string& what, bool ok) {
   ++reloads_[labels];
 }
 
+void Metrics::watchRestart(const std::string& resource, const std::string& reason) {
+  std::string labels =
+      "resource=\"" + labelValue(resource) + "\",reason=\"" + labelValue(reason) + "\"";
+  std::lock_guard lock(mutex_);
+  ++watchRestarts_[labels];
+}
+
+void Metrics::addSource(std::function<void(std::string&)> source) {
+  std::lock_guard lock(mutex_);
+  sources_.push_back(std::move(source));
+}
+
 void Metrics::setMode(const std::string& mode) {
   std::lock_guard lock(mutex_);
   mode_ = mode;
@@ -117,6 +129,16 @@ std::string Metrics::render() const {
   for (const auto& [labels, n] : reloads_) {
     out += "alliance_webhook_reloads_total{" + labels + "} " + std::to_string(n) + "\n";
   }
+  if (!watchRestarts_.empty()) {
+    out +=
+        "# HELP alliance_webhook_watch_restarts_total Watches of the Kubernetes API started "
+        "again, by resource and reason.\n";
+    out += "# TYPE alliance_webhook_watch_restarts_total counter\n";
+    for (const auto& [labels, n] : watchRestarts_) {
+      out += "alliance_webhook_watch_restarts_total{" + labels + "} " + std::to_string(n) + "\n";
+    }
+  }
+  for (const auto& source : sources_) source(out);
   if (certExpiry_ > 0) {
     out +=
         "# HELP alliance_webhook_certificate_expiry_timestamp_seconds notAfter of the serving "

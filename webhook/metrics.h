@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -17,7 +18,14 @@ class Metrics {
   void request(const std::string& endpoint, const std::string& kind, const std::string& operation,
                const std::string& decision, double seconds);
   void finding(const std::string& rule, const std::string& action);
-  void reload(const std::string& what, bool ok);  // what: config | certificate
+  // what: config | certificate | cluster-configuration (the Secret)
+  void reload(const std::string& what, bool ok);
+  // A watch of the Kubernetes API ended and was started again (reason: expired, closed,
+  // disconnected, error, malformed).
+  void watchRestart(const std::string& resource, const std::string& reason);
+  // More lines rendered with the rest (gauges another part computes when scraped). Sources
+  // must outlive every render().
+  void addSource(std::function<void(std::string&)> source);
   void setMode(const std::string& mode);
   void setCertificateExpiry(double unixSeconds);
 
@@ -37,6 +45,8 @@ class Metrics {
   std::map<std::string, Histogram> durations_;          // endpoint -> histogram
   std::map<std::string, unsigned long long> findings_;
   std::map<std::string, unsigned long long> reloads_;
+  std::map<std::string, unsigned long long> watchRestarts_;
+  std::vector<std::function<void(std::string&)>> sources_;
   std::string mode_;
   double certExpiry_ = 0;
 };

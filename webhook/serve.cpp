@@ -4,6 +4,7 @@
 #include <iostream>
 #include <thread>
 
+#include "webhook/cluster_sync.h"
 #include "webhook/commands.h"
 #include "webhook/config.h"
 #include "webhook/flags.h"
@@ -102,13 +103,6 @@ int runServe(const std::vector<std::string>& args) {
   }
   Config config = std::move(*loaded.config);
   if (auto file = flags.get("config")) options.configFile = *file;
-  if (config.cluster.present && (config.cluster.watch || !config.cluster.secretName.empty())) {
-    std::cerr << "alliance-webhook serve: invalid configuration: cluster: reading members or the "
-                 "ClusterConfiguration Secret from the Kubernetes API is not available in this "
-                 "version; remove cluster.watch and cluster.clusterConfigurationSecret, and list "
-                 "the other clusters under members instead\n";
-    return kExitUsage;
-  }
   if (options.auditOnly) config.mode = Mode::Audit;
 
   std::shared_ptr<const KeyPair> pair = KeyPair::load(options.certFile, options.keyFile, error);
@@ -117,22 +111,45 @@ int runServe(const std::vector<std::string>& args) {
     return kExitUsage;
   }
 
+  // The Kubernetes API is read when the cluster block asks for it: credentials are checked now,
+  // so a bad kubeconfig stops the start-up instead of leaving the webhook unready for good.
+  const bool readsCluster = config.cluster.watch || !config.cluster.secretName.empty();
+  std::optional<kube::ClusterAccess> access;
+  if (readsCluster) {
+    kube::ClusterAccessResult found = clusterAccess(config.cluster, flags.get("kubeconfig"));
+    if (!found.access) {
+      std::cerr << "alliance-webhook serve: cluster: " << found.error << "\n";
+      return kExitUsage;
+    }
+    access = std::move(found.access);
+  } else if (flags.has("kubeconfig")) {
+    log::warn(
+        "--kubeconfig is ignored: the configuration reads nothing from the Kubernetes API "
+        "(cluster.watch, cluster.clusterConfigurationSecret)");
+  }
+
   Metrics metrics;
   State state;
+  StateComposer composer(state);
   CertificateStore certs;
   metrics.setMode(std::string(modeName(config.mode)));
   metrics.setCertificateExpiry(pair->notAfter());
   certs.replace(std::move(pair));
   for (const std::string& note : config.notes) log::warn(note);
-  if (flags.has("kubeconfig") && !config.cluster.present) {
-    log::warn("--kubeconfig is ignored: the configuration has no cluster block");
-  }
-  state.replace(makeSnapshot(std::move(config)));
+  const ClusterSettings cluster = config.cluster;
+  composer.setConfig(std::move(config));
 
-  AdmissionServer server(options, state, certs, metrics);
+  std::unique_ptr<ClusterSync> sync;  // outlives the server, whose /metrics and /readyz read it
+  AdmissionServer server(options, composer, certs, metrics);
   if (!server.bind(error)) {
     std::cerr << "alliance-webhook serve: " << error << "\n";
     return kExitDenied;
+  }
+  if (access) {
+    sync = std::make_unique<ClusterSync>(std::move(*access), cluster, composer, metrics);
+    metrics.addSource([&sync](std::string& out) { sync->renderMetrics(out); });
+    server.setReadiness([&sync] { return sync->waitingFor(); });
+    sync->start();
   }
   std::thread signalThread([&server, signals] {
     int sig = 0;
@@ -143,6 +160,7 @@ int runServe(const std::vector<std::string>& args) {
     server.stop();
   });
   server.run();
+  if (sync) sync->stop();
   // If the server stopped on its own, wake the signal thread so it can be joined.
   pthread_kill(signalThread.native_handle(), SIGTERM);
   signalThread.join();

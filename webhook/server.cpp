@@ -189,13 +189,18 @@ bool parseHostPort(const std::string& flag, const std::string& value, std::strin
   return true;
 }
 
-AdmissionServer::AdmissionServer(ServerOptions options, State& state, CertificateStore& certs,
-                                 Metrics& metrics)
+AdmissionServer::AdmissionServer(ServerOptions options, StateComposer& composer,
+                                 CertificateStore& certs, Metrics& metrics)
     : options_(std::move(options)),
-      state_(state),
+      composer_(composer),
+      state_(composer.state()),
       certs_(certs),
       metrics_(metrics),
-      handler_(state, metrics) {}
+      handler_(composer.state(), metrics) {}
+
+void AdmissionServer::setReadiness(std::function<std::string()> waitingFor) {
+  waitingFor_ = std::move(waitingFor);
+}
 
 AdmissionServer::~AdmissionServer() {
   stop();
@@ -203,8 +208,11 @@ AdmissionServer::~AdmissionServer() {
   if (reloadThread_.joinable()) reloadThread_.join();
 }
 
-bool AdmissionServer::ready() const {
-  return state_.current() != nullptr && certs_.current() != nullptr;
+std::string AdmissionServer::notReady() const {
+  if (state_.current() == nullptr || certs_.current() == nullptr) {
+    return "configuration or certificate not loaded";
+  }
+  return waitingFor_ ? waitingFor_() : std::string();
 }
 
 void AdmissionServer::routes(httplib::Server& server, bool admission) {
@@ -212,11 +220,11 @@ void AdmissionServer::routes(httplib::Server& server, bool admission) {
     res.set_content("ok\n", "text/plain");
   });
   server.Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
-    if (ready()) {
+    if (const std::string missing = notReady(); missing.empty()) {
       res.set_content("ok\n", "text/plain");
     } else {
       res.status = 503;
-      res.set_content("not ready: configuration or certificate not loaded\n", "text/plain");
+      res.set_content("not ready: " + missing + "\n", "text/plain");
     }
   });
   server.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
@@ -370,9 +378,15 @@ void AdmissionServer::reloadConfig() {
     return;
   }
   if (options_.auditOnly) loaded.config->mode = Mode::Audit;
+  if (!(loaded.config->cluster == state_.current()->config.cluster)) {
+    // The watches and their credentials are set up once: say so rather than pretend.
+    log::warn(
+        "the cluster block changed; restart the webhook to apply it (the rest of the "
+        "configuration is reloaded)");
+  }
   metrics_.setMode(std::string(modeName(loaded.config->mode)));
   const std::string mode(modeName(loaded.config->mode));
-  state_.replace(makeSnapshot(std::move(*loaded.config)));
+  composer_.setConfig(std::move(*loaded.config));
   metrics_.reload("config", true);
   log::info("configuration reloaded", {{"file", options_.configFile->string()}, {"mode", mode}});
 }

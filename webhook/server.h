@@ -5,6 +5,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -51,8 +52,14 @@ bool parseHostPort(const std::string& flag, const std::string& value, std::strin
 
 class AdmissionServer {
  public:
-  AdmissionServer(ServerOptions options, State& state, CertificateStore& certs, Metrics& metrics);
+  // Admission requests read composer.state(); a reloaded configuration goes to the composer.
+  AdmissionServer(ServerOptions options, StateComposer& composer, CertificateStore& certs,
+                  Metrics& metrics);
   ~AdmissionServer();
+
+  // More that /readyz waits for: `waitingFor` returns what is missing, empty when nothing is.
+  // Set before run().
+  void setReadiness(std::function<std::string()> waitingFor);
 
   // Binds the ports. False with a message when a port cannot be bound.
   bool bind(std::string& error);
@@ -66,10 +73,12 @@ class AdmissionServer {
   void reloadLoop();
   void reloadConfig();
   void reloadCertificate();
-  bool ready() const;
+  std::string notReady() const;  // empty when ready
 
   ServerOptions options_;
-  State& state_;
+  StateComposer& composer_;
+  const State& state_;
+  std::function<std::string()> waitingFor_;
   CertificateStore& certs_;
   Metrics& metrics_;
   AdmissionHandler handler_;

@@ -1,8 +1,13 @@
-// What admission threads read: the configuration in force and the alliance built from it.
-// Immutable; replaced as a whole on reload, so readers never lock for long.
+// What admission threads read: the configuration in force and the alliance built from it and
+// from the cluster's state. Immutable; replaced as a whole whenever a source changes, so readers
+// never lock for long.
 #pragma once
 
+#include <map>
 #include <memory>
+#include <mutex>
+#include <optional>
+#include <vector>
 
 #include "rules/alliance.h"
 #include "webhook/config.h"
@@ -15,8 +20,40 @@ struct Snapshot {
   rules::Alliance alliance;
 };
 
-std::shared_ptr<const Snapshot> makeSnapshot(Config config);
+// What the Kubernetes API reports (cluster.watch, cluster.clusterConfigurationSecret).
+struct ClusterData {
+  // Members read from the cluster's IstioFederations and IstioMulticlusters alone (the
+  // configuration's `members` entries fill in what they leave undeclared).
+  std::vector<rules::Member> observed;
+  // The local cluster from the ClusterConfiguration Secret: fills what the configuration's
+  // localCluster (inline keys, then clusterConfigurationFile) leaves out.
+  std::optional<rules::LocalCluster> local;
+};
+
+std::shared_ptr<const Snapshot> makeSnapshot(Config config, const ClusterData& cluster = {});
 
 using State = Current<Snapshot>;
+
+// The one place a snapshot is composed: each source (the configuration file, the watch of each
+// member kind, the Secret) hands in its latest value, and a new snapshot of all of them is
+// published at once.
+class StateComposer {
+ public:
+  explicit StateComposer(State& state) : state_(state) {}
+
+  const State& state() const { return state_; }
+  void setConfig(Config config);
+  void setObserved(rules::KindId kind, std::vector<rules::Member> members);
+  void setLocal(rules::LocalCluster local);
+
+ private:
+  void publish();  // with mutex_ held
+
+  State& state_;
+  std::mutex mutex_;
+  std::optional<Config> config_;
+  std::map<rules::KindId, std::vector<rules::Member>> observed_;
+  std::optional<rules::LocalCluster> local_;
+};
 
 }  // namespace aw::webhook

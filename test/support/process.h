@@ -141,6 +141,9 @@ double processCpuSeconds(pid_t pid);
 // returns the soft limit in force afterwards. Children started later inherit it.
 long raiseFileLimit(long want);
 
+// Standard base64 with padding (Secret data, caBundle).
+std::string base64(const std::string& bytes);
+
 // The p-th percentile (0..100, nearest rank) of `samples`; 0 when empty.
 double percentile(std::vector<double> samples, double p);
 
