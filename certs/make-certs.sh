@@ -246,8 +246,10 @@ data:
 EOF
 
 # Another namespace than the manifests': kustomize's namespace transformer moves the namespaced
-# objects and renames the Namespace; the webhooks' service reference and namespaceSelector follow
-# the Service's new namespace.
+# objects and renames the Namespace; the webhooks' service reference and namespaceSelector, and
+# the service account named in the role bindings, follow the Service's new namespace. The Role and
+# RoleBinding for the ClusterConfiguration Secret go back to the Secret's namespace (their
+# alliance-webhook.io/namespace annotation).
 ns_lines="" ns_replacements=""
 if [ "$namespace" != alliance-webhook ]; then
   ns_lines="namespace: $namespace"
@@ -266,6 +268,29 @@ if [ "$namespace" != alliance-webhook ]; then
       - select:
           kind: MutatingWebhookConfiguration
         fieldPaths: *webhook-namespace-paths
+      - select:
+          kind: ClusterRoleBinding
+          name: alliance-webhook
+        fieldPaths: &subject-namespace-paths
+          - subjects.[name=alliance-webhook].namespace
+      - select:
+          kind: RoleBinding
+          name: alliance-webhook-cluster-configuration
+        fieldPaths: *subject-namespace-paths
+  - source:
+      kind: Role
+      name: alliance-webhook-cluster-configuration
+      fieldPath: metadata.annotations.[alliance-webhook.io/namespace]
+    targets:
+      - select:
+          kind: Role
+          name: alliance-webhook-cluster-configuration
+        fieldPaths: &own-namespace-paths
+          - metadata.namespace
+      - select:
+          kind: RoleBinding
+          name: alliance-webhook-cluster-configuration
+        fieldPaths: *own-namespace-paths
 EOF
   )
 fi

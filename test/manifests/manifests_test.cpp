@@ -268,6 +268,69 @@ YAML::Node configOf(const Render& r) {
   return YAML::Load(str((*cm)["data"]["config.yaml"]));
 }
 
+std::vector<std::string> sortedStrings(const YAML::Node& list) {
+  std::vector<std::string> out = strings(list);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// The service account `ns`/alliance-webhook is the one subject of `binding`.
+void expectBindsWebhook(const YAML::Node* binding, const std::string& roleKind,
+                        const std::string& role, const std::string& ns) {
+  ASSERT_NE(binding, nullptr);
+  EXPECT_EQ(str((*binding)["roleRef"]["kind"]), roleKind);
+  EXPECT_EQ(str((*binding)["roleRef"]["name"]), role);
+  ASSERT_EQ((*binding)["subjects"].size(), 1u);
+  const YAML::Node subject = (*binding)["subjects"][0];
+  EXPECT_EQ(str(subject["kind"]), "ServiceAccount");
+  EXPECT_EQ(str(subject["name"]), kObjectName);
+  EXPECT_EQ(str(subject["namespace"]), ns);
+}
+
+// RBAC grants what the configuration's cluster block reads and nothing more: list/watch on the
+// two member kinds of the kinds table, get/watch on the one ClusterConfiguration Secret by name,
+// in that Secret's namespace.
+void expectLeastPrivilege(const Render& r, const YAML::Node& config, const std::string& ns) {
+  const YAML::Node cluster = config["cluster"];
+  ASSERT_TRUE(cluster.IsMap()) << "the manifests' configuration reads the cluster state";
+  EXPECT_EQ(str(cluster["watch"]), "true");
+  ASSERT_EQ(r.all("ClusterRole").size(), 1u);
+  ASSERT_EQ(r.all("ClusterRoleBinding").size(), 1u);
+  const YAML::Node* role = r.find("ClusterRole", kObjectName);
+  ASSERT_NE(role, nullptr);
+  ASSERT_EQ((*role)["rules"].size(), 1u);
+  const YAML::Node rule = (*role)["rules"][0];
+  std::vector<std::string> resources;
+  for (auto id : {aw::rules::KindId::IstioFederation, aw::rules::KindId::IstioMulticluster}) {
+    EXPECT_EQ(sortedStrings(rule["apiGroups"]),
+              std::vector<std::string>{std::string(aw::rules::kindInfo(id).group)});
+    resources.emplace_back(aw::rules::kindInfo(id).resource);
+  }
+  std::sort(resources.begin(), resources.end());
+  EXPECT_EQ(sortedStrings(rule["resources"]), resources);
+  EXPECT_EQ(sortedStrings(rule["verbs"]), (std::vector<std::string>{"list", "watch"}));
+  EXPECT_FALSE(rule["resourceNames"]);
+  expectBindsWebhook(r.find("ClusterRoleBinding", kObjectName), "ClusterRole", kObjectName, ns);
+
+  const std::string secret = str(cluster["clusterConfigurationSecret"]);
+  const std::size_t slash = secret.find('/');
+  ASSERT_NE(slash, std::string::npos) << "cluster.clusterConfigurationSecret: " << secret;
+  const std::string secretNs = secret.substr(0, slash), secretName = secret.substr(slash + 1);
+  ASSERT_EQ(r.all("Role").size(), 1u);
+  ASSERT_EQ(r.all("RoleBinding").size(), 1u);
+  const YAML::Node* secretRole = r.all("Role").front();
+  EXPECT_EQ(str((*secretRole)["metadata"]["namespace"]), secretNs);
+  ASSERT_EQ((*secretRole)["rules"].size(), 1u);
+  const YAML::Node sr = (*secretRole)["rules"][0];
+  EXPECT_EQ(sortedStrings(sr["apiGroups"]), std::vector<std::string>{""});
+  EXPECT_EQ(sortedStrings(sr["resources"]), std::vector<std::string>{"secrets"});
+  EXPECT_EQ(sortedStrings(sr["resourceNames"]), std::vector<std::string>{secretName});
+  EXPECT_EQ(sortedStrings(sr["verbs"]), (std::vector<std::string>{"get", "watch"}));
+  const YAML::Node* binding = r.all("RoleBinding").front();
+  EXPECT_EQ(str((*binding)["metadata"]["namespace"]), secretNs);
+  expectBindsWebhook(binding, "Role", str((*secretRole)["metadata"]["name"]), ns);
+}
+
 class Kustomization : public testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
@@ -298,9 +361,7 @@ TEST_P(Kustomization, RendersCleanly) {
   EXPECT_NE(r.find("PodDisruptionBudget", kObjectName), nullptr);
   EXPECT_NE(r.find("Service", kObjectName), nullptr);
   EXPECT_NE(configMapOf(r), nullptr);
-  EXPECT_TRUE(r.all("Role").empty() && r.all("ClusterRole").empty() &&
-              r.all("RoleBinding").empty() && r.all("ClusterRoleBinding").empty())
-      << "the server needs no Kubernetes API access yet";
+  expectLeastPrivilege(r, configOf(r), installNamespace(r));
 }
 
 TEST_P(Kustomization, ValidatingWebhooksEqualTheKindsTable) {
@@ -386,7 +447,9 @@ TEST_P(Kustomization, DeploymentIsHardenedAndHighlyAvailable) {
   EXPECT_TRUE(selects(spec["selector"]["matchLabels"], podLabels));
   EXPECT_EQ(str(pod["priorityClassName"]), "system-cluster-critical");
   EXPECT_EQ(str(pod["serviceAccountName"]), kObjectName);
-  EXPECT_EQ(str(pod["automountServiceAccountToken"]), "false");
+  // The webhook's pods get the token they read the cluster state with; nothing else using the
+  // service account does by default.
+  EXPECT_EQ(str(pod["automountServiceAccountToken"]), "true");
   const YAML::Node* sa = r.find("ServiceAccount", kObjectName);
   ASSERT_NE(sa, nullptr);
   EXPECT_EQ(str((*sa)["automountServiceAccountToken"]), "false");
@@ -505,7 +568,6 @@ TEST_P(Kustomization, ConfigurationAgreesWithRuleRegistry) {
   EXPECT_TRUE(mode == "enforce" || mode == "audit") << mode;
   EXPECT_EQ(mode, GetParam().ends_with("/audit") ? "audit" : "enforce");
   EXPECT_TRUE(config["localCluster"].IsMap());
-  EXPECT_FALSE(config["cluster"]) << "cluster access needs RBAC, which is not installed";
   // Every registered rule is written out, every option with an allowed value.
   for (const aw::rules::RuleInfo& rule : aw::rules::registry()) {
     const std::string id(rule.id);
@@ -635,27 +697,6 @@ struct TempDir {
   }
 };
 
-std::string base64(const std::string& in) {
-  static const char* k = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  std::size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    const unsigned v = (static_cast<unsigned char>(in[i]) << 16) |
-                       (static_cast<unsigned char>(in[i + 1]) << 8) |
-                       static_cast<unsigned char>(in[i + 2]);
-    out += {k[v >> 18], k[(v >> 12) & 63], k[(v >> 6) & 63], k[v & 63]};
-  }
-  if (i + 1 == in.size()) {
-    const unsigned v = static_cast<unsigned char>(in[i]) << 16;
-    out += {k[v >> 18], k[(v >> 12) & 63], '=', '='};
-  } else if (i + 2 == in.size()) {
-    const unsigned v =
-        (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8);
-    out += {k[v >> 18], k[(v >> 12) & 63], k[(v >> 6) & 63], '='};
-  }
-  return out;
-}
-
 class GeneratedOverlay : public testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
@@ -687,7 +728,7 @@ TEST_P(GeneratedOverlay, InjectsCaBundleAndSecretAndKeepsInvariants) {
   EXPECT_NE(configMapOf(r), nullptr);
   EXPECT_EQ(r.all("ConfigMap").size(), 1u) << "the CA bundle's local-config ConfigMap is dropped";
 
-  const std::string caBundle = base64(readFile(out / "ca.crt"));
+  const std::string caBundle = aw::test::base64(readFile(out / "ca.crt"));
   std::size_t webhooks = 0;
   for (const char* kind : {"ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"}) {
     const YAML::Node* wc = r.find(kind, kObjectName);
@@ -699,13 +740,14 @@ TEST_P(GeneratedOverlay, InjectsCaBundleAndSecretAndKeepsInvariants) {
     }
   }
   EXPECT_EQ(webhooks, aw::rules::kinds().size() + 1);
+  expectLeastPrivilege(r, configOf(r), ns);
 
   const YAML::Node* secret = r.find("Secret", "alliance-webhook-tls");
   ASSERT_NE(secret, nullptr);
   EXPECT_EQ(str((*secret)["metadata"]["namespace"]), ns);
   EXPECT_EQ(str((*secret)["type"]), "kubernetes.io/tls");
-  EXPECT_EQ(str((*secret)["data"]["tls.crt"]), base64(readFile(out / "tls.crt")));
-  EXPECT_EQ(str((*secret)["data"]["tls.key"]), base64(readFile(out / "tls.key")));
+  EXPECT_EQ(str((*secret)["data"]["tls.crt"]), aw::test::base64(readFile(out / "tls.crt")));
+  EXPECT_EQ(str((*secret)["data"]["tls.key"]), aw::test::base64(readFile(out / "tls.key")));
   EXPECT_EQ(str((*secret)["data"]["ca.crt"]), caBundle);
 
   // The certificate names the Service in that namespace.
