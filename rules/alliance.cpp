@@ -96,16 +96,18 @@ Member withConfigured(Member m, const Member* configured) {
 }
 
 std::vector<Member> overlayMembers(std::vector<Member> base, std::vector<Member> overlay) {
+  // By identity, so that thousands of cluster members overlay in linear time.
+  std::unordered_map<std::string, std::size_t> at;
+  at.reserve(base.size() + overlay.size());
+  for (std::size_t i = 0; i < base.size(); ++i)
+    at.emplace(identityKey(base[i].kind, base[i].name), i);
   for (Member& o : overlay) {
-    bool replaced = false;
-    for (Member& b : base) {
-      if (b.sameIdentity(o.kind, o.name)) {
-        b = std::move(o);
-        replaced = true;
-        break;
-      }
+    const auto [it, added] = at.emplace(identityKey(o.kind, o.name), base.size());
+    if (added) {
+      base.push_back(std::move(o));
+    } else {
+      base[it->second] = std::move(o);
     }
-    if (!replaced) base.push_back(std::move(o));
   }
   return base;
 }

@@ -1,5 +1,7 @@
 #include "webhook/cluster_sync.h"
 
+#include <malloc.h>
+
 #include <cstdlib>
 #include <map>
 
@@ -31,57 +33,62 @@ std::string number(double v) {
 
 }  // namespace
 
-// The members of one kind, by name: what the API server reported last.
+// The members of one kind, by name: what the API server reported last. The composer reads them
+// when it makes a snapshot.
 class ClusterSync::MemberTable : public kube::ReflectorSink {
  public:
-  MemberTable(rules::KindId kind, StateComposer& composer) : kind_(kind), composer_(composer) {}
+  MemberTable(rules::KindId kind, StateComposer& composer) : kind_(kind), composer_(composer) {
+    composer_.addMemberSource([this](std::vector<rules::Member>& out) {
+      std::lock_guard lock(mutex_);
+      out.reserve(out.size() + members_.size());
+      for (const auto& [name, member] : members_) out.push_back(member);
+    });
+  }
 
   rules::KindId kind() const { return kind_; }
   std::size_t size() const {
     std::lock_guard lock(mutex_);
-    return count_;
+    return members_.size();
   }
 
   void replace(std::vector<Json> objects) override {
-    members_.clear();
-    for (const Json& o : objects) put(o);
-    publish();
+    {
+      std::lock_guard lock(mutex_);
+      members_.clear();
+      for (const Json& o : objects) put(o);
+    }
+    objects.clear();
+    composer_.membersChanged();
+    // A full list parsed every object whole (tens of MiB for 10,000 members); give that back to
+    // the system rather than keep it as the process's high-water mark.
+    malloc_trim(0);
   }
 
   void apply(std::vector<kube::WatchEvent> events) override {
-    for (const kube::WatchEvent& e : events) {
-      if (e.type == kube::WatchEvent::Type::Deleted) {
-        members_.erase(objectName(e.object));
-      } else {
-        put(e.object);
+    {
+      std::lock_guard lock(mutex_);
+      for (const kube::WatchEvent& e : events) {
+        if (e.type == kube::WatchEvent::Type::Deleted) {
+          members_.erase(objectName(e.object));
+        } else {
+          put(e.object);
+        }
       }
     }
-    publish();
+    composer_.membersChanged();
   }
 
  private:
   void put(const Json& object) {
     const std::string name = objectName(object);
     if (name.empty()) return;  // not an object the API server could have stored
-    members_[name] = rules::memberFromObject(kind_, object);
-  }
-
-  void publish() {
-    std::vector<rules::Member> members;
-    members.reserve(members_.size());
-    for (const auto& [name, member] : members_) members.push_back(member);
-    {
-      std::lock_guard lock(mutex_);
-      count_ = members.size();
-    }
-    composer_.setObserved(kind_, std::move(members));
+    members_.insert_or_assign(name, rules::memberFromObject(kind_, object));
   }
 
   rules::KindId kind_;
   StateComposer& composer_;
-  std::map<std::string, rules::Member> members_;  // reflector thread only
   mutable std::mutex mutex_;
-  std::size_t count_ = 0;
+  std::map<std::string, rules::Member> members_;
 };
 
 // The ClusterConfiguration Secret: its cluster-configuration.yaml key fills the local cluster.

@@ -2,10 +2,10 @@
 
 namespace aw::webhook {
 
-std::shared_ptr<const Snapshot> makeSnapshot(Config config, const ClusterData& cluster) {
+std::shared_ptr<const Snapshot> makeSnapshot(Config config, ClusterData cluster) {
   rules::LocalCluster local = config.local;
   if (cluster.local) fillLocalCluster(local, *cluster.local);
-  rules::Alliance alliance(std::move(local), config.members, cluster.observed);
+  rules::Alliance alliance(std::move(local), config.members, std::move(cluster.observed));
   return std::make_shared<const Snapshot>(Snapshot{std::move(config), std::move(alliance)});
 }
 
@@ -15,9 +15,13 @@ void StateComposer::setConfig(Config config) {
   publish();
 }
 
-void StateComposer::setObserved(rules::KindId kind, std::vector<rules::Member> members) {
+void StateComposer::addMemberSource(MemberSource source) {
   std::lock_guard lock(mutex_);
-  observed_[kind] = std::move(members);
+  sources_.push_back(std::move(source));
+}
+
+void StateComposer::membersChanged() {
+  std::lock_guard lock(mutex_);
   publish();
 }
 
@@ -30,11 +34,9 @@ void StateComposer::setLocal(rules::LocalCluster local) {
 void StateComposer::publish() {
   if (!config_) return;  // nothing to serve before the configuration is read
   ClusterData cluster;
-  for (const auto& [kind, members] : observed_) {
-    cluster.observed.insert(cluster.observed.end(), members.begin(), members.end());
-  }
+  for (const MemberSource& source : sources_) source(cluster.observed);
   cluster.local = local_;
-  state_.replace(makeSnapshot(*config_, cluster));
+  state_.replace(makeSnapshot(*config_, std::move(cluster)));
 }
 
 }  // namespace aw::webhook

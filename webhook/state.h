@@ -3,7 +3,7 @@
 // never lock for long.
 #pragma once
 
-#include <map>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -30,20 +30,25 @@ struct ClusterData {
   std::optional<rules::LocalCluster> local;
 };
 
-std::shared_ptr<const Snapshot> makeSnapshot(Config config, const ClusterData& cluster = {});
+std::shared_ptr<const Snapshot> makeSnapshot(Config config, ClusterData cluster = {});
 
 using State = Current<Snapshot>;
 
-// The one place a snapshot is composed: each source (the configuration file, the watch of each
-// member kind, the Secret) hands in its latest value, and a new snapshot of all of them is
-// published at once.
+// The one place a snapshot is composed: the configuration file, the member tables of the watch
+// and the Secret's local cluster each say when they change, and a new snapshot of all of them is
+// published at once. Member sources are read when a snapshot is made, so each member is held by
+// its table and by the snapshot, not copied a third time here.
 class StateComposer {
  public:
+  // Appends the members a source holds now; called with the composer's lock held.
+  using MemberSource = std::function<void(std::vector<rules::Member>&)>;
+
   explicit StateComposer(State& state) : state_(state) {}
 
   const State& state() const { return state_; }
   void setConfig(Config config);
-  void setObserved(rules::KindId kind, std::vector<rules::Member> members);
+  void addMemberSource(MemberSource source);  // the source must outlive the composer's use
+  void membersChanged();                      // a member source changed
   void setLocal(rules::LocalCluster local);
 
  private:
@@ -52,7 +57,7 @@ class StateComposer {
   State& state_;
   std::mutex mutex_;
   std::optional<Config> config_;
-  std::map<rules::KindId, std::vector<rules::Member>> observed_;
+  std::vector<MemberSource> sources_;
   std::optional<rules::LocalCluster> local_;
 };
 

@@ -140,7 +140,7 @@ std::string findingLine(const rules::Finding& f) {
   return std::string(rules::actionName(f.action)) + " " + f.text();
 }
 
-rules::Member memberOf(const nlohmann::json& object, const std::vector<rules::Member>& configured) {
+rules::Member memberOf(const nlohmann::json& object) {
   const std::string apiVersion = object.value("apiVersion", "");
   const rules::KindInfo* kind =
       rules::findKind(rules::groupOfApiVersion(apiVersion), object.value("kind", ""));
@@ -148,12 +148,7 @@ rules::Member memberOf(const nlohmann::json& object, const std::vector<rules::Me
                           kind->id != rules::KindId::IstioMulticluster)) {
     throw std::runtime_error("alliance object is not an IstioFederation or IstioMulticluster");
   }
-  const std::string name = object.contains("metadata") ? object["metadata"].value("name", "") : "";
-  const rules::Member* entry = nullptr;
-  for (const rules::Member& m : configured) {
-    if (m.sameIdentity(kind->id, name)) entry = &m;
-  }
-  return rules::memberFromObject(kind->id, object, entry);
+  return rules::memberFromObject(kind->id, object);
 }
 
 CaseWorld::CaseWorld(const RuleCase& c) : operation_(c.operation) {
@@ -163,10 +158,9 @@ CaseWorld::CaseWorld(const RuleCase& c) : operation_(c.operation) {
     return;
   }
   config_ = std::move(*parsed.config);
-  std::vector<rules::Member> watched;
-  for (const nlohmann::json& o : c.allianceObjects)
-    watched.push_back(memberOf(o, config_->members));
-  alliance_.emplace(config_->local, rules::overlayMembers(config_->members, std::move(watched)));
+  std::vector<rules::Member> observed;
+  for (const nlohmann::json& o : c.allianceObjects) observed.push_back(memberOf(o));
+  alliance_.emplace(config_->local, config_->members, std::move(observed));
 }
 
 rules::Request CaseWorld::request(const nlohmann::json& object,

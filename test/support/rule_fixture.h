@@ -77,9 +77,9 @@ class CaseWorld {
 // A case's expectation as findings text: "<action> <rule>: <path>: <message>".
 std::string findingLine(const rules::Finding& f);
 
-// Builds a Member list entry from an alliance object (kind taken from its apiVersion and kind),
-// filled in by the configured entry of the same identity.
-rules::Member memberOf(const nlohmann::json& object, const std::vector<rules::Member>& configured);
+// The member an alliance object declares (kind taken from its apiVersion and kind), read from
+// the object alone: the Alliance fills it in from the configured entry of the same identity.
+rules::Member memberOf(const nlohmann::json& object);
 
 // Runs the case and reports every mismatch through GoogleTest.
 void runRuleCase(const RuleCase& c);
