@@ -18,7 +18,8 @@
 #   BENCH_OPEN_CONNS=8        connections of the open-loop client
 #   BENCH_PORT=auto           TLS port on 127.0.0.1 (auto: a free one in 20000-29999)
 #   BENCH_PAYLOADS="service federation se100 se1m"
-#   BENCH_PARTS="wrk open floor conns ready callgrind micro"   which parts to run
+#   BENCH_PARTS="wrk open floor conns ready callgrind micro cluster"   which parts to run
+#   BENCH_CLUSTER_ARGS="20 0 1000 10000"   cluster: rounds, then member counts
 #   BENCH_MICRO_ARGS="--benchmark_min_time=0.2 --benchmark_repetitions=3"
 #   BENCH_SOAK_REQUESTS=1000000  BENCH_SOAK_CONNS=16  BENCH_SOAK_MAX_SECONDS=1800
 #   BENCH_SERVER_CPU=0  BENCH_LOAD_CPU=1
@@ -30,7 +31,7 @@ for arg in "$@"; do
   case "$arg" in
     --soak) soak_only=1 ;;
     --no-build) build=0 ;;
-    -h | --help) sed -n 2,27p "$0"; exit 0 ;;
+    -h | --help) sed -n 2,28p "$0"; exit 0 ;;
     *) echo "bench.sh: unknown argument $arg" >&2; exit 2 ;;
   esac
 done
@@ -43,7 +44,8 @@ RATE_SE1M=${BENCH_RATE_SE1M:-20}
 OPEN_CONNS=${BENCH_OPEN_CONNS:-8}
 PORT=${BENCH_PORT:-auto}
 PAYLOADS=${BENCH_PAYLOADS:-service federation se100 se1m}
-PARTS=${BENCH_PARTS:-wrk open floor conns ready callgrind micro}
+PARTS=${BENCH_PARTS:-wrk open floor conns ready callgrind micro cluster}
+CLUSTER_ARGS=${BENCH_CLUSTER_ARGS:-20 0 1000 10000}
 MICRO_ARGS=${BENCH_MICRO_ARGS:---benchmark_min_time=0.2 --benchmark_repetitions=3}
 SOAK_REQUESTS=${BENCH_SOAK_REQUESTS:-1000000}
 SOAK_CONNS=${BENCH_SOAK_CONNS:-16}
@@ -75,7 +77,7 @@ if [ "$build" = 1 ]; then
   scripts/ensure-packages.sh scripts/build-packages.txt bench/packages.txt
   # Release as in the image (make build BUILD_TYPE=Release), plus -g for the profile's symbols.
   cmake -S . -B "$BENCH_DIR" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O3 -DNDEBUG -g" \
-    -DAW_BENCH=ON -DBUILD_TESTING=OFF >/dev/null
+    -DAW_BENCH=ON -DBUILD_TESTING=ON >/dev/null  # testing: the cluster part uses the fake API server
   cmake --build "$BENCH_DIR" -j"$(nproc)" --target aw_bench
 fi
 mkdir -p "$out" "$payload_dir"
@@ -398,6 +400,14 @@ if has_part micro; then
   taskset -c "$LCPU" "$BENCH_DIR/bench/aw_bench_micro" $MICRO_ARGS --benchmark_report_aggregates_only=true \
     --benchmark_out="$out/micro.json" --benchmark_out_format=json 2>&1 | grep -v '^\*\*\*WARNING' |
     grep -Ev '_(mean|stddev|cv)( |$)' || true
+fi
+
+# ---- cluster state (issue 6) ---------------------------------------------------------------------
+if has_part cluster; then
+  say ""
+  say "== cluster state: aw_bench_cluster $CLUSTER_ARGS (the server against the tests' fake API server)"
+  # shellcheck disable=SC2086
+  "$BENCH_DIR/bench/aw_bench_cluster" $CLUSTER_ARGS 2>&1 | tee "$out/cluster.txt"
 fi
 
 say ""
