@@ -403,6 +403,33 @@ TEST(Reflector, OneNamedObjectIsReadWithGetAndWatchedByFieldSelector) {
   }
 }
 
+TEST(Reflector, AClientCertificateAuthenticatesWithoutAToken) {
+  test::FakeApiServer::Options o;
+  o.clientCa = test::devCerts().ca;  // the development CA signed the client certificate too
+  test::FakeApiServer fake(o);
+  fake.addCollection(kFederations, "deckhouse.io/v1alpha1", "IstioFederation");
+  fake.put(kFederations, federation("a", "a.local"));
+  ClusterAccess a = accessTo(fake, "");
+  a.clientCertPem = test::readFile(test::devCerts().clientCert);
+  a.clientKeyPem = test::readFile(test::devCerts().clientKey);
+  Client client(a);
+  RecordingSink sink;
+  Reflector r(client, fastOptions(), sink);
+  r.start();
+  EXPECT_TRUE(sink.waitFor("a=a.local")) << r.status().lastError;
+  EXPECT_EQ(fake.requests().front().authorization, "");
+  EXPECT_EQ(fake.requests().front().status, 200);
+
+  // Without either, the server says 401 and the reflector says why.
+  Client anonymous(accessTo(fake, ""));
+  RecordingSink none;
+  Reflector refused(anonymous, fastOptions(), none);
+  refused.start();
+  EXPECT_TRUE(eventually([&] { return !refused.status().lastError.empty(); }));
+  EXPECT_NE(refused.status().lastError.find("HTTP 401"), std::string::npos)
+      << refused.status().lastError;
+}
+
 TEST(Reflector, StopsPromptlyWithAWatchOpen) {
   Fixture f(fastOptions(), 1);
   f.startAndWatch();
