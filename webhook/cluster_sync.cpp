@@ -2,6 +2,7 @@
 
 #include <malloc.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <map>
 
@@ -228,6 +229,9 @@ ClusterSync::ClusterSync(kube::ClusterAccess access, const ClusterSettings& sett
     kube::ReflectorOptions o =
         options("secret", "/api/v1/namespaces/" + settings_.secretNamespace + "/secrets");
     o.objectName = settings_.secretName;
+    // SPEC: the Secret is re-read at least every 60 s. Its watch is asked to end after 30-60 s,
+    // so even a connection that died without a word is replaced within about a minute and a half.
+    o.watchTimeout = std::min(o.watchTimeout, std::chrono::seconds(30));
     reflectors_.push_back(std::make_unique<kube::Reflector>(client_, o, *secret_, restarted));
   }
 }
