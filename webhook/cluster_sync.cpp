@@ -243,6 +243,15 @@ ClusterSync::~ClusterSync() {
 void ClusterSync::start() {
   log::info("cluster state: reading from the Kubernetes API",
             {{"server", kube::serverUrl(client_.access())}, {"via", client_.access().source}});
+  if (!client_.access().tlsServerName.empty()) {
+    // cpp-httplib 0.11.4 verifies the certificate against the host it connects to, and has no
+    // way to name another: say so rather than let a TLS error look like a server problem.
+    log::warn(
+        "cluster state: tls-server-name is not supported; the API server's certificate is "
+        "verified against " +
+            client_.access().host,
+        {{"tls-server-name", client_.access().tlsServerName}});
+  }
   for (auto& r : reflectors_) r->start();
 }
 
