@@ -317,6 +317,19 @@ TEST(Cluster, DecisionsFollowTheClusterThroughEveryFault) {
   EXPECT_EQ(c.server().terminate(), 0);
 }
 
+TEST(Cluster, ATlsServerNameItCannotHonourIsSaidAtStartUp) {
+  Cluster c("", false);
+  std::string kubeconfig = c.kubeconfig("test-token");
+  const std::string ca = "    certificate-authority: ";
+  kubeconfig.insert(kubeconfig.find(ca), "    tls-server-name: localhost\n");
+  writeFile(c.dir() / "kubeconfig", kubeconfig);
+  c.start();  // served: the certificate is valid for 127.0.0.1 as well
+  EXPECT_NE(c.server().log().find("tls-server-name is not supported; the API server's "
+                                  "certificate is verified against 127.0.0.1"),
+            std::string::npos)
+      << c.server().log();
+}
+
 TEST(Cluster, ABadKubeconfigStopsTheStartWithTheReason) {
   TempDir dir;
   writeFile(dir / "config.yaml", "cluster:\n  watch: true\n  kubeconfig: missing.yaml\n");
