@@ -195,17 +195,12 @@ class ClusterSync::SecretSource : public kube::ReflectorSink {
 };
 
 ClusterSync::ClusterSync(kube::ClusterAccess access, const ClusterSettings& settings,
-                         StateComposer& composer, Metrics& metrics, SyncTiming timing)
+                         StateComposer& composer, Metrics& metrics)
     : client_(std::move(access)), settings_(settings), metrics_(metrics) {
-  auto options = [&](std::string resource, std::string collection) {
-    kube::ReflectorOptions o;
+  auto options = [](std::string resource, std::string collection) {
+    kube::ReflectorOptions o;  // the production timings (kube_reflector.h)
     o.resource = std::move(resource);
     o.collection = std::move(collection);
-    o.watchTimeout = timing.watchTimeout;
-    o.readSlack = timing.readSlack;
-    o.backoffInitial = timing.backoffInitial;
-    o.backoffMax = timing.backoffMax;
-    o.absentRetry = timing.absentRetry;
     return o;
   };
   auto restarted = [this](const std::string& resource, const char* reason) {

@@ -6,7 +6,6 @@
 // changes what is known here.
 #pragma once
 
-#include <chrono>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -21,19 +20,10 @@
 
 namespace aw::webhook {
 
-// Timings of every reflector; the defaults are for production, tests shorten them.
-struct SyncTiming {
-  std::chrono::seconds watchTimeout{300};
-  std::chrono::seconds readSlack{30};
-  std::chrono::milliseconds backoffInitial{500};
-  std::chrono::milliseconds backoffMax{30000};
-  std::chrono::milliseconds absentRetry{30000};
-};
-
 class ClusterSync {
  public:
   ClusterSync(kube::ClusterAccess access, const ClusterSettings& settings, StateComposer& composer,
-              Metrics& metrics, SyncTiming timing = {});
+              Metrics& metrics);
   ~ClusterSync();
 
   void start();
