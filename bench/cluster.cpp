@@ -56,13 +56,7 @@ Figures measure(int members, int rounds) {
   for (int i = 0; i < members; ++i) fake.put(kFederations, member(i));
 
   aw::test::TempDir dir;
-  aw::test::writeFile(dir / "kubeconfig",
-                      "apiVersion: v1\nkind: Config\ncurrent-context: fake\nclusters:\n- name: "
-                      "fake\n  cluster:\n    server: " +
-                          fake.url() +
-                          "\n    certificate-authority: " + aw::test::devCerts().ca.string() +
-                          "\nusers:\n- name: u\n  user:\n    token: test-token\ncontexts:\n- "
-                          "name: fake\n  context:\n    cluster: fake\n    user: u\n");
+  aw::test::writeFile(dir / "kubeconfig", fake.kubeconfig());
   aw::test::writeFile(dir / "config.yaml",
                       "localCluster:\n  clusterDomain: cluster-a.local\n  podSubnetCIDR: "
                       "10.111.0.0/16\n  serviceSubnetCIDR: 10.222.0.0/16\ncluster:\n  watch: "

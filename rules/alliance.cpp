@@ -30,6 +30,33 @@ std::string identityKey(KindId kind, std::string_view name) {
   key += name;
   return key;
 }
+
+// The member of that kind and name, or nullptr.
+const Member* findMember(const std::vector<Member>& members, KindId kind, std::string_view name) {
+  for (const Member& m : members) {
+    if (m.sameIdentity(kind, name)) return &m;
+  }
+  return nullptr;
+}
+
+// `base` with every member of `overlay` replacing the one of the same kind and name (the
+// object's annotations win over a configured entry) or appended.
+std::vector<Member> overlayMembers(std::vector<Member> base, std::vector<Member> overlay) {
+  // By identity, so that thousands of cluster members overlay in linear time.
+  std::unordered_map<std::string, std::size_t> at;
+  at.reserve(base.size() + overlay.size());
+  for (std::size_t i = 0; i < base.size(); ++i)
+    at.emplace(identityKey(base[i].kind, base[i].name), i);
+  for (Member& o : overlay) {
+    const auto [it, added] = at.emplace(identityKey(o.kind, o.name), base.size());
+    if (added) {
+      base.push_back(std::move(o));
+    } else {
+      base[it->second] = std::move(o);
+    }
+  }
+  return base;
+}
 }  // namespace
 
 std::string_view subnetRoleName(SubnetRole r) {
@@ -95,23 +122,6 @@ Member withConfigured(Member m, const Member* configured) {
   return m;
 }
 
-std::vector<Member> overlayMembers(std::vector<Member> base, std::vector<Member> overlay) {
-  // By identity, so that thousands of cluster members overlay in linear time.
-  std::unordered_map<std::string, std::size_t> at;
-  at.reserve(base.size() + overlay.size());
-  for (std::size_t i = 0; i < base.size(); ++i)
-    at.emplace(identityKey(base[i].kind, base[i].name), i);
-  for (Member& o : overlay) {
-    const auto [it, added] = at.emplace(identityKey(o.kind, o.name), base.size());
-    if (added) {
-      base.push_back(std::move(o));
-    } else {
-      base[it->second] = std::move(o);
-    }
-  }
-  return base;
-}
-
 Alliance::Alliance(LocalCluster local, std::vector<Member> configured, std::vector<Member> observed)
     : local_(std::move(local)), configured_(std::move(configured)) {
   for (Member& o : observed) {
@@ -141,13 +151,6 @@ void Alliance::build() {
     if (!domain.empty()) byDomain_[std::move(domain)].push_back(m);
   }
   localDomain_ = normalizeDomain(local_.domain);
-}
-
-const Member* findMember(const std::vector<Member>& members, KindId kind, std::string_view name) {
-  for (const Member& m : members) {
-    if (m.sameIdentity(kind, name)) return &m;
-  }
-  return nullptr;
 }
 
 const Member* Alliance::find(KindId kind, std::string_view name) const {

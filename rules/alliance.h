@@ -69,13 +69,6 @@ Member memberFromObject(KindId kind, const nlohmann::json& object,
 // domain) taken from `configured`, the `members` entry of the same kind and name (may be null).
 Member withConfigured(Member observed, const Member* configured);
 
-// The member of that kind and name, or nullptr.
-const Member* findMember(const std::vector<Member>& members, KindId kind, std::string_view name);
-
-// `base` with every member of `overlay` replacing the one of the same kind and name (the
-// object's annotations win over a configured entry) or appended.
-std::vector<Member> overlayMembers(std::vector<Member> base, std::vector<Member> overlay);
-
 class Alliance {
  public:
   Alliance() { build(); }

@@ -48,20 +48,12 @@ class Cluster {
     fake_.addCollection(kSecrets, "v1", "Secret");
     fake_.put(kSecrets,
               clusterConfigurationSecret("cluster-a.local", "10.111.0.0/16", "10.222.0.0/16"));
-    writeFile(dir_ / "kubeconfig", kubeconfig("test-token"));
+    writeFile(dir_ / "kubeconfig", fake_.kubeconfig());
     writeFile(dir_ / "config.yaml",
               "cluster:\n  watch: true\n  kubeconfig: kubeconfig\n"
               "  clusterConfigurationSecret: kube-system/d8-cluster-configuration\n" +
                   extraConfig);
     if (waitReady) start();
-  }
-
-  std::string kubeconfig(const std::string& token) const {
-    return "apiVersion: v1\nkind: Config\ncurrent-context: fake\n"
-           "clusters:\n- name: fake\n  cluster:\n    server: " +
-           fake_.url() + "\n    certificate-authority: " + devCerts().ca.string() +
-           "\nusers:\n- name: webhook\n  user:\n    token: " + token +
-           "\ncontexts:\n- name: fake\n  context:\n    cluster: fake\n    user: webhook\n";
   }
 
   void start(bool waitReady = true) {
@@ -319,7 +311,7 @@ TEST(Cluster, DecisionsFollowTheClusterThroughEveryFault) {
 
 TEST(Cluster, ATlsServerNameItCannotHonourIsSaidAtStartUp) {
   Cluster c("", false);
-  std::string kubeconfig = c.kubeconfig("test-token");
+  std::string kubeconfig = c.fake().kubeconfig();
   const std::string ca = "    certificate-authority: ";
   kubeconfig.insert(kubeconfig.find(ca), "    tls-server-name: localhost\n");
   writeFile(c.dir() / "kubeconfig", kubeconfig);

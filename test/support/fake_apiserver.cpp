@@ -801,6 +801,14 @@ std::string FakeApiServer::url() const {
   return "https://127.0.0.1:" + std::to_string(port());
 }
 
+std::string FakeApiServer::kubeconfig(const std::string& token) const {
+  return "apiVersion: v1\nkind: Config\ncurrent-context: fake\n"
+         "clusters:\n- name: fake\n  cluster:\n    server: " +
+         url() + "\n    certificate-authority: " + devCerts().ca.string() +
+         "\nusers:\n- name: webhook\n  user:\n    token: " + token +
+         "\ncontexts:\n- name: fake\n  context:\n    cluster: fake\n    user: webhook\n";
+}
+
 void FakeApiServer::addCollection(const std::string& path, const std::string& apiVersion,
                                   const std::string& kind) {
   removeCollection(path);  // a second add starts over, as deleting and recreating a CRD does

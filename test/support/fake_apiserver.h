@@ -45,6 +45,8 @@ class FakeApiServer {
 
   int port() const;
   std::string url() const;  // "https://127.0.0.1:PORT"
+  // A kubeconfig for this server: its URL, the development CA, a user with `token`.
+  std::string kubeconfig(const std::string& token = "test-token") const;
 
   // A collection: `path` is the collection URL path, e.g.
   // "/apis/deckhouse.io/v1alpha1/istiofederations" (cluster-scoped) or
