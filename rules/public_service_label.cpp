@@ -34,7 +34,9 @@ const RuleInfo& publicServiceLabelRule() {
           "value, the only one the platform exports",
       .kinds = {KindId::Service},
       .options = {{"action", {"deny", "warn", "audit", "off"}, "warn"}},
-      .reads = {{"metadata", kObject}, {"metadata.labels", kObject}, {"metadata.labels{}", kString}},
+      .reads = {{"metadata", kObject},
+                {"metadata.labels", kObject},
+                {"metadata.labels{}", kString}},
       .check = check,
   };
   return kRule;

@@ -3,8 +3,8 @@
 // rules. Every CIDR the object declares must be well formed and overlap neither its own other
 // subnets nor any subnet of the local cluster or another member. Overlaps with other clusters
 // of a member reached through the ingress gateway ("acceptable but not recommended") use
-// `multiNetworkAction` (between two members: only when both are); everything else uses `action`. A member that declares no subnets gets
-// `unknownSubnets`.
+// `multiNetworkAction` (between two members: only when both are); everything else uses `action`. A
+// member that declares no subnets gets `unknownSubnets`.
 #include <algorithm>
 #include <map>
 #include <tuple>

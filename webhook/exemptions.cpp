@@ -19,8 +19,8 @@ const std::string* firstMatch(const std::vector<std::string>& patterns, std::str
 
 std::string because(std::string_view what, std::string_view value, std::string_view key,
                     const std::string& pattern) {
-  return std::string(what) + " " + std::string(value) + " (exemptions." + std::string(key) +
-         ": " + pattern + ")";
+  return std::string(what) + " " + std::string(value) + " (exemptions." + std::string(key) + ": " +
+         pattern + ")";
 }
 
 }  // namespace

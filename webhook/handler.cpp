@@ -36,8 +36,9 @@ HttpResult AdmissionHandler::handle(Endpoint endpoint, std::string_view body) co
 
   // Exempt requests of the kinds the webhook checks are allowed without asking the rules.
   // `exempt` says why, and is empty for every other request.
-  const std::string exempt = request.kind == nullptr ? std::string()
-                             : config.exemptions.match(req.namespace_, req.username, req.groups);
+  const std::string exempt =
+      request.kind == nullptr ? std::string()
+                              : config.exemptions.match(req.namespace_, req.username, req.groups);
   rules::Outcome outcome;  // the decision points into it
   Decision decision{allowed(), "exempt", {}};
   if (exempt.empty()) {

@@ -185,15 +185,16 @@ TEST(Cluster, AMulticlusterMemberCountsToo) {
 // `action`, while its overlap with the (multi-network) local cluster keeps multiNetworkAction.
 TEST(Cluster, AnOverlapWithASingleNetworkMemberGetsActionWhicheverComesSecond) {
   Cluster c("rules:\n  subnet-overlap: {multiNetworkAction: warn}\n");
-  Json flat = {{"apiVersion", "deckhouse.io/v1alpha1"},
-               {"kind", "IstioMulticluster"},
-               {"metadata",
-                {{"name", "flat"},
-                 {"annotations",
-                  {{"alliance-webhook.io/pod-subnet-cidr", "10.120.0.0/16"},
-                   {"alliance-webhook.io/service-subnet-cidr", "10.230.0.0/16"},
-                   {"alliance-webhook.io/cluster-domain", "cluster-a.local"}}}}},
-               {"spec", {{"enableIngressGateway", false}, {"metadata", {{"endpoint", "https://f/"}}}}}};
+  Json flat = {
+      {"apiVersion", "deckhouse.io/v1alpha1"},
+      {"kind", "IstioMulticluster"},
+      {"metadata",
+       {{"name", "flat"},
+        {"annotations",
+         {{"alliance-webhook.io/pod-subnet-cidr", "10.120.0.0/16"},
+          {"alliance-webhook.io/service-subnet-cidr", "10.230.0.0/16"},
+          {"alliance-webhook.io/cluster-domain", "cluster-a.local"}}}}},
+      {"spec", {{"enableIngressGateway", false}, {"metadata", {{"endpoint", "https://f/"}}}}}};
   c.fake().put(kMulticlusters, flat);
   const Json overlapsFlat =
       storedFederation("cluster-n", "cluster-n.local", "10.120.0.0/17", "10.231.0.0/16");

@@ -76,11 +76,12 @@ TEST_F(Lifecycle, TheLastFinalizerComesOffADeletingNonCompliantService) {
   now["spec"]["ports"][0]["port"] = json::object();
   EXPECT_EQ(update(now, old), (json{{"uid", uid()}, {"allowed", true}}));
   // ... and /mutate answers no patch for a deleting ServiceEntry.
-  json se = {{"apiVersion", "networking.istio.io/v1"},
-             {"kind", "ServiceEntry"},
-             {"metadata",
-              {{"name", "ext"}, {"namespace", "default"}, {"deletionTimestamp", "2026-12-01T10:00:00Z"}}},
-             {"spec", {{"hosts", {"example.com"}}, {"ports", {{{"number", 80}}}}}}};
+  json se = {
+      {"apiVersion", "networking.istio.io/v1"},
+      {"kind", "ServiceEntry"},
+      {"metadata",
+       {{"name", "ext"}, {"namespace", "default"}, {"deletionTimestamp", "2026-12-01T10:00:00Z"}}},
+      {"spec", {{"hosts", {"example.com"}}, {"ports", {{{"number", 80}}}}}}};
   ReviewOptions o;
   o.operation = "UPDATE";
   o.oldObject = se;
@@ -205,8 +206,7 @@ TEST_F(Lifecycle, ExemptRequestsAreAllowedWithoutLookingAndCountedAsExempt) {
                    "operation=\"CREATE\",decision=\"exempt\"} 4"),
             std::string::npos)
       << m;
-  EXPECT_NE(server_->log().find("decision=exempt "), std::string::npos)
-      << server_->log();
+  EXPECT_NE(server_->log().find("decision=exempt "), std::string::npos) << server_->log();
   EXPECT_NE(server_->log().find("exempt=\"namespace d8-istio (exemptions.namespaces: d8-*)\""),
             std::string::npos)
       << server_->log();
@@ -240,8 +240,7 @@ TEST_F(Lifecycle, AServiceEntryPortWithoutAProtocolPrefixKeepsProtocolDetection)
                  {{"number", 9000}},
                  {{"number", 9001}, {"protocol", "GRPC"}}}}}}};
   json resp = send("/mutate", se);
-  EXPECT_EQ(patchOf(resp),
-            json::parse(R"([
+  EXPECT_EQ(patchOf(resp), json::parse(R"([
               {"op": "add", "path": "/spec/ports/1/protocol", "value": "HTTP"},
               {"op": "add", "path": "/spec/ports/2/name", "value": "port-9000"},
               {"op": "add", "path": "/spec/ports/3/name", "value": "grpc-9001"},
@@ -269,16 +268,20 @@ TEST_F(Lifecycle, ANonEmptyPublicServiceLabelIsCheckedButWarnedAbout) {
 
 TEST_F(Lifecycle, PortProtocolTakesItsScopeFromPortNames) {
   start(kConfig + "rules:\n  service-port-names: {scope: all}\n");
-  json resp = send("/validate", service("web", json::array({{{"name", "web"}, {"port", 80}}}), false));
+  json resp =
+      send("/validate", service("web", json::array({{{"name", "web"}, {"port", 80}}}), false));
   ASSERT_EQ(resp["warnings"].size(), 1u) << resp.dump();
-  EXPECT_EQ(resp["warnings"][0].get<std::string>().rfind(
-                "service-port-protocol: spec.ports[0].name: \"web\" has no Istio protocol prefix", 0),
-            0u);
+  EXPECT_EQ(
+      resp["warnings"][0].get<std::string>().rfind(
+          "service-port-protocol: spec.ports[0].name: \"web\" has no Istio protocol prefix", 0),
+      0u);
   // Set on its own, it keeps its own.
-  start(kConfig + "rules:\n  service-port-names: {scope: all}\n"
-                  "  service-port-protocol: {scope: public}\n");
-  EXPECT_EQ(send("/validate", service("web", json::array({{{"name", "web"}, {"port", 80}}}), false)),
-            (json{{"uid", uid()}, {"allowed", true}}));
+  start(kConfig +
+        "rules:\n  service-port-names: {scope: all}\n"
+        "  service-port-protocol: {scope: public}\n");
+  EXPECT_EQ(
+      send("/validate", service("web", json::array({{{"name", "web"}, {"port", 80}}}), false)),
+      (json{{"uid", uid()}, {"allowed", true}}));
 }
 
 json multicluster(const std::string& name, const json& annotations, bool ingressGateway = true) {
@@ -291,8 +294,9 @@ json multicluster(const std::string& name, const json& annotations, bool ingress
 }
 
 TEST_F(Lifecycle, AMulticlusterWithoutADeclaredDomainIsWarnedAbout) {
-  json mc = multicluster("cluster-m", {{"alliance-webhook.io/pod-subnet-cidr", "10.120.0.0/16"},
-                                       {"alliance-webhook.io/service-subnet-cidr", "10.230.0.0/16"}});
+  json mc =
+      multicluster("cluster-m", {{"alliance-webhook.io/pod-subnet-cidr", "10.120.0.0/16"},
+                                 {"alliance-webhook.io/service-subnet-cidr", "10.230.0.0/16"}});
   EXPECT_EQ(send("/validate", mc),
             (json{{"uid", uid()},
                   {"allowed", true},

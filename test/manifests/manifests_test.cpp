@@ -657,9 +657,7 @@ TEST_F(Manifests, OverlayConfigsDifferFromBaseOnlyWhereIntended) {
   const Case cases[] = {
       {"manifests/overlays/audit", [](YAML::Node& c) { c["mode"] = "audit"; }},
       {"manifests/overlays/scope-all",
-       [](YAML::Node& c) {
-         c["rules"]["service-port-names"]["scope"] = "all";
-       }},
+       [](YAML::Node& c) { c["rules"]["service-port-names"]["scope"] = "all"; }},
       {"manifests/overlays/cert-manager", [](YAML::Node&) {}},
   };
   for (const Case& k : cases) {

@@ -59,17 +59,15 @@ std::vector<std::string_view> valuesOf(std::string_view rule, std::string_view k
 TEST(Registry, OptionsOfSpecSection5) {
   using V = std::vector<std::string_view>;
   const V actions = {"deny", "warn", "audit", "off"};
-  for (std::string_view id :
-       {"service-port-names", "service-port-protocol", "public-service-label",
-        "federation-trust-domain",
-        "multicluster-cluster-domain", "subnet-overlap", "serviceentry-ports"}) {
+  for (std::string_view id : {"service-port-names", "service-port-protocol", "public-service-label",
+                              "federation-trust-domain", "multicluster-cluster-domain",
+                              "subnet-overlap", "serviceentry-ports"}) {
     EXPECT_EQ(valuesOf(id, "action"), actions) << id;
   }
   EXPECT_EQ(valuesOf("service-port-protocol", "scope"), (V{"public", "all"}));
   EXPECT_EQ(valuesOf("subnet-overlap", "multiNetworkAction"), actions);
   EXPECT_EQ(valuesOf("subnet-overlap", "unknownSubnets"), (V{"allow", "warn", "deny"}));
-  EXPECT_EQ(valuesOf("multicluster-cluster-domain", "unknownDomain"),
-            (V{"allow", "warn", "deny"}));
+  EXPECT_EQ(valuesOf("multicluster-cluster-domain", "unknownDomain"), (V{"allow", "warn", "deny"}));
   EXPECT_EQ(valuesOf("serviceentry-defaults", "action"), (V{"on", "off"}));
 
   const Settings defaults;

@@ -72,8 +72,9 @@ exemptions:
   EXPECT_EQ(c.exemptions.match("kube-system", "", {}),
             "namespace kube-system (exemptions.namespaces: kube-system)");
   EXPECT_EQ(c.exemptions.match("kube-systems", "bob", {"dev"}), "");
-  EXPECT_EQ(c.exemptions.match("", "system:serviceaccount:ops:ci", {}),
-            "user system:serviceaccount:ops:ci (exemptions.usernames: system:serviceaccount:ops:*)");
+  EXPECT_EQ(
+      c.exemptions.match("", "system:serviceaccount:ops:ci", {}),
+      "user system:serviceaccount:ops:ci (exemptions.usernames: system:serviceaccount:ops:*)");
   EXPECT_EQ(c.exemptions.match("prod", "bob", {"dev", "platform-admins"}),
             "group platform-admins (exemptions.groups: platform-admins)");
   EXPECT_EQ(parse("").config->existingViolations, ExistingViolations::Warn);
