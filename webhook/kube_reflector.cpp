@@ -1,5 +1,6 @@
 #include "webhook/kube_reflector.h"
 
+#include "webhook/kube_list.h"
 #include "webhook/log.h"
 
 namespace aw::webhook::kube {
@@ -8,33 +9,6 @@ namespace {
 
 using Json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
-
-// A query value, percent-encoded (continue tokens are base64 and carry '=', '+', '/').
-std::string escape(std::string_view v) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : v) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
-const std::string* stringAt(const Json& j, std::initializer_list<const char*> path) {
-  const Json* at = &j;
-  for (const char* key : path) {
-    if (!at->is_object()) return nullptr;
-    auto it = at->find(key);
-    if (it == at->end()) return nullptr;
-    at = &*it;
-  }
-  return at->is_string() ? at->get_ptr<const std::string*>() : nullptr;
-}
 
 }  // namespace
 
@@ -100,97 +74,31 @@ void Reflector::touched(bool listed) {
 }
 
 Reflector::ListOutcome Reflector::listOnce() {
-  if (!options_.objectName.empty()) {
-    const Response r = client_.get(options_.collection + "/" + escape(options_.objectName),
-                                   options_.listTimeout, &interrupt_);
-    if (r.status == 404 && r.error.empty()) {
-      // The object does not exist (yet): nothing to mirror; the watch reports its creation.
-      resourceVersion_.clear();
-      sink_.replace({});
-      touched(true);
-      return ListOutcome::Listed;
-    }
-    Json object = r.ok() ? Json::parse(r.body, nullptr, false) : Json();
-    const std::string* rv =
-        object.is_object() ? stringAt(object, {"metadata", "resourceVersion"}) : nullptr;
-    if (rv == nullptr) {
-      if (!r.canceled) {
-        failed("GET " + options_.collection + "/" + options_.objectName + ": " +
-               (r.ok() ? "not a Kubernetes object (no metadata.resourceVersion)"
-                       : describeFailure(r)));
-      }
+  ListResult listed = options_.objectName.empty()
+                          ? listAll(client_, options_.collection,
+                                    {"", options_.pageSize, options_.listTimeout}, &interrupt_)
+                          : getNamed(client_, options_.collection, options_.objectName,
+                                     options_.listTimeout, &interrupt_);
+  switch (listed.outcome) {
+    case ListResult::Outcome::Canceled:
       return ListOutcome::Failed;
-    }
-    resourceVersion_ = *rv;
-    std::vector<Json> items;
-    items.push_back(std::move(object));
-    sink_.replace(std::move(items));
-    touched(true);
-    return ListOutcome::Listed;
+    case ListResult::Outcome::Failed:
+      failed(listed.error);
+      return ListOutcome::Failed;
+    case ListResult::Outcome::Absent:
+    case ListResult::Outcome::Listed:
+      break;
   }
-
-  // Paginated LIST. Every page of one list is a consistent snapshot at the first page's
-  // resourceVersion; a continue token the server has compacted away (410) restarts the list.
-  for (int attempt = 0; attempt < 3; ++attempt) {
-    std::vector<Json> items;
-    std::string cont, listRv;
-    bool restart = false;
-    do {
-      std::string target = options_.collection + "?limit=" + std::to_string(options_.pageSize);
-      if (!cont.empty()) target += "&continue=" + escape(cont);
-      const Response r = client_.get(target, options_.listTimeout, &interrupt_);
-      if (r.canceled) return ListOutcome::Failed;
-      if (r.status == 404 && r.error.empty() && cont.empty()) {
-        resourceVersion_.clear();
-        sink_.replace({});
-        {
-          std::lock_guard lock(mutex_);
-          status_.absent = true;
-        }
-        touched(true);
-        return ListOutcome::Absent;
-      }
-      if (r.status == 410 && cont.size() > 0) {
-        restart = true;
-        break;
-      }
-      if (!r.ok()) {
-        failed("LIST " + options_.collection + ": " + describeFailure(r));
-        return ListOutcome::Failed;
-      }
-      Json page = Json::parse(r.body, nullptr, false);
-      const Json* pageItems = page.is_object() && page.contains("items") ? &page["items"] : nullptr;
-      const std::string* rv =
-          page.is_object() ? stringAt(page, {"metadata", "resourceVersion"}) : nullptr;
-      if (pageItems == nullptr || !(pageItems->is_array() || pageItems->is_null()) ||
-          rv == nullptr) {
-        failed("LIST " + options_.collection +
-               ": the answer is not a Kubernetes list (items, metadata.resourceVersion)");
-        return ListOutcome::Failed;
-      }
-      if (listRv.empty()) listRv = *rv;
-      if (pageItems->is_array()) {
-        for (Json& item : page["items"]) items.push_back(std::move(item));
-      }
-      const std::string* next = stringAt(page, {"metadata", "continue"});
-      cont = next != nullptr ? *next : "";
-    } while (!cont.empty());
-    if (restart) {
-      log::info("cluster state: " + options_.resource +
-                ": the list's continue token expired; listing again from the start");
-      continue;
-    }
-    resourceVersion_ = listRv;
-    {
-      std::lock_guard lock(mutex_);
-      status_.absent = false;
-    }
-    sink_.replace(std::move(items));
-    touched(true);
-    return ListOutcome::Listed;
+  const bool absent = listed.outcome == ListResult::Outcome::Absent;
+  resourceVersion_ = listed.resourceVersion;
+  {
+    std::lock_guard lock(mutex_);
+    // Only a collection can be absent; the one named object's absence is an empty list.
+    if (options_.objectName.empty()) status_.absent = absent;
   }
-  failed("LIST " + options_.collection + ": the list kept expiring while it was read");
-  return ListOutcome::Failed;
+  sink_.replace(std::move(listed.items));
+  touched(true);
+  return absent ? ListOutcome::Absent : ListOutcome::Listed;
 }
 
 bool Reflector::handleLine(std::string_view line, std::vector<WatchEvent>& batch, WatchEnd& end) {
@@ -251,9 +159,9 @@ Reflector::WatchEnd Reflector::watchOnce() {
   std::string target =
       options_.collection +
       "?watch=true&allowWatchBookmarks=true&timeoutSeconds=" + std::to_string(timeout.count());
-  if (!resourceVersion_.empty()) target += "&resourceVersion=" + escape(resourceVersion_);
+  if (!resourceVersion_.empty()) target += "&resourceVersion=" + escapeQuery(resourceVersion_);
   if (!options_.objectName.empty()) {
-    target += "&fieldSelector=" + escape("metadata.name=" + options_.objectName);
+    target += "&fieldSelector=" + escapeQuery("metadata.name=" + options_.objectName);
   }
 
   std::string buffer;
