@@ -18,6 +18,7 @@ Usage:
                          [--client-ca FILE] [--metrics-listen HOST:PORT] [--audit-only]
                          [--kubeconfig FILE] [--log-format json|text] [--log-level LEVEL]
   alliance-webhook check [--config FILE] [--audit-only] [--output text|json] PATH...
+  alliance-webhook audit [--config FILE] [--kubeconfig FILE] [--audit-only] [--output text|json]
   alliance-webhook version
   alliance-webhook <command> --help
 
@@ -40,12 +41,14 @@ int runCli(const std::vector<std::string>& args) {
   const std::vector<std::string> rest(args.begin() + 1, args.end());
   if (command == "serve") return runServe(rest);
   if (command == "check") return runCheck(rest);
+  if (command == "audit") return runAudit(rest);
   if (command == "version" || command == "--version") {
     std::cout << "alliance-webhook " << AW_VERSION << "\n";
     return kExitOk;
   }
-  std::cerr << "alliance-webhook: unknown command \"" << command
-            << "\"; the commands are serve, check and version (see alliance-webhook --help)\n";
+  std::cerr
+      << "alliance-webhook: unknown command \"" << command
+      << "\"; the commands are serve, check, audit and version (see alliance-webhook --help)\n";
   return kExitUsage;
 }
 

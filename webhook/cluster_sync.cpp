@@ -140,7 +140,7 @@ class ClusterSync::SecretSource : public kube::ReflectorSink {
     if (lastContent_ && content == *lastContent_) return;
     lastContent_ = std::move(content);
     std::string error, note;
-    std::optional<rules::LocalCluster> local = decode(secret, error, note);
+    std::optional<rules::LocalCluster> local = localClusterFromSecret(secret, label_, error, note);
     if (!local) {
       metrics_.reload("cluster-configuration", false);
       log::error("cluster state: " + label_ + " refused; the local cluster read before stays " +
@@ -163,29 +163,6 @@ class ClusterSync::SecretSource : public kube::ReflectorSink {
     loaded_ = true;
     absent_ = false;
     problem_.clear();
-  }
-
-  std::optional<rules::LocalCluster> decode(const Json& secret, std::string& error,
-                                            std::string& note) const {
-    const Json* data = secret.contains("data") ? &secret["data"] : nullptr;
-    const Json* value =
-        data != nullptr && data->is_object() && data->contains(kClusterConfigurationKey)
-            ? &(*data)[kClusterConfigurationKey]
-            : nullptr;
-    if (value == nullptr || !value->is_string()) {
-      error = std::string("no data key ") + kClusterConfigurationKey;
-      return std::nullopt;
-    }
-    std::string why;
-    std::optional<std::string> text = decodeBase64(value->get<std::string>(), why);
-    if (!text) {
-      error = std::string("data.") + kClusterConfigurationKey + ": " + why;
-      return std::nullopt;
-    }
-    ClusterConfigurationResult parsed = parseClusterConfiguration(*text, label_);
-    if (!parsed.local) error = parsed.error;
-    note = parsed.note;
-    return parsed.local;
   }
 
   std::string label_;
@@ -215,11 +192,8 @@ ClusterSync::ClusterSync(kube::ClusterAccess access, const ClusterSettings& sett
       const rules::KindInfo& info = rules::kindInfo(kind);
       tables_.push_back(std::make_unique<MemberTable>(kind, composer));
       reflectors_.push_back(std::make_unique<kube::Reflector>(
-          client_,
-          options(std::string(info.resource), "/apis/" + std::string(info.group) + "/" +
-                                                  std::string(info.versions.front()) + "/" +
-                                                  std::string(info.resource)),
-          *tables_.back(), restarted));
+          client_, options(std::string(info.resource), memberCollection(kind)), *tables_.back(),
+          restarted));
     }
   }
   if (!settings_.secretName.empty()) {
@@ -301,6 +275,36 @@ void ClusterSync::renderMetrics(std::string& out) const {
       "from the API server (a list, an event or a bookmark).\n";
   out += "# TYPE alliance_webhook_cluster_last_sync_age_seconds gauge\n";
   out += ages;
+}
+
+std::string memberCollection(rules::KindId kind) {
+  const rules::KindInfo& info = rules::kindInfo(kind);
+  return "/apis/" + std::string(info.group) + "/" + std::string(info.versions.front()) + "/" +
+         std::string(info.resource);
+}
+
+std::optional<rules::LocalCluster> localClusterFromSecret(const Json& secret,
+                                                          const std::string& label,
+                                                          std::string& error, std::string& note) {
+  const Json* data = secret.contains("data") ? &secret["data"] : nullptr;
+  const Json* value =
+      data != nullptr && data->is_object() && data->contains(kClusterConfigurationKey)
+          ? &(*data)[kClusterConfigurationKey]
+          : nullptr;
+  if (value == nullptr || !value->is_string()) {
+    error = std::string("no data key ") + kClusterConfigurationKey;
+    return std::nullopt;
+  }
+  std::string why;
+  std::optional<std::string> text = decodeBase64(value->get<std::string>(), why);
+  if (!text) {
+    error = std::string("data.") + kClusterConfigurationKey + ": " + why;
+    return std::nullopt;
+  }
+  ClusterConfigurationResult parsed = parseClusterConfiguration(*text, label);
+  if (!parsed.local) error = parsed.error;
+  note = parsed.note;
+  return parsed.local;
 }
 
 kube::ClusterAccessResult clusterAccess(const ClusterSettings& settings,

@@ -48,6 +48,16 @@ class ClusterSync {
   std::vector<std::unique_ptr<kube::Reflector>> reflectors_;
 };
 
+// The collection of a member kind's objects: /apis/GROUP/VERSION/RESOURCE.
+std::string memberCollection(rules::KindId kind);
+
+// The local cluster a ClusterConfiguration Secret describes (its cluster-configuration.yaml key,
+// base64 in data); nullopt and `error` when it cannot be read. `label` names the Secret in
+// errors and finding paths; `note` says what was assumed (a missing clusterDomain).
+std::optional<rules::LocalCluster> localClusterFromSecret(const nlohmann::json& secret,
+                                                          const std::string& label,
+                                                          std::string& error, std::string& note);
+
 // The ClusterAccess for the cluster block: --kubeconfig (or cluster.kubeconfig) when given,
 // else the pod's service account.
 kube::ClusterAccessResult clusterAccess(const ClusterSettings& settings,

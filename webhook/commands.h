@@ -8,6 +8,7 @@ namespace aw::webhook {
 
 int runServe(const std::vector<std::string>& args);
 int runCheck(const std::vector<std::string>& args);
+int runAudit(const std::vector<std::string>& args);
 
 // Exit statuses shared by the commands.
 inline constexpr int kExitOk = 0;

@@ -1,0 +1,151 @@
+// `alliance-webhook audit` against the fake API server: what the cluster already holds, judged
+// like `check` judges files (SPEC §9).
+#include <gtest/gtest.h>
+
+#include <regex>
+
+#include "test/support/fake_apiserver.h"
+#include "test/support/process.h"
+#include "test/support/review.h"
+
+namespace aw::test {
+namespace {
+
+using Json = nlohmann::json;
+
+constexpr const char* kFederations = "/apis/deckhouse.io/v1alpha1/istiofederations";
+constexpr const char* kMulticlusters = "/apis/deckhouse.io/v1alpha1/istiomulticlusters";
+constexpr const char* kServices = "/api/v1/services";
+
+const std::string kConfig = R"(localCluster:
+  clusterDomain: cluster-a.local
+  podSubnetCIDR: 10.111.0.0/16
+  serviceSubnetCIDR: 10.222.0.0/16
+exemptions:
+  namespaces: ["d8-*"]
+cluster:
+  kubeconfig: kubeconfig
+)";
+
+class AuditCommand : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    fake_.addCollection(kFederations, "deckhouse.io/v1alpha1", "IstioFederation");
+    fake_.addCollection(kMulticlusters, "deckhouse.io/v1alpha1", "IstioMulticluster");
+    fake_.addCollection(kServices, "v1", "Service");
+    fake_.setPageSize(1);  // every list takes several pages
+    writeFile(dir_ / "kubeconfig", fake_.kubeconfig());
+    writeFile(dir_ / "config.yaml", kConfig);
+    // Two federations that overlap each other, both stored (two replicas admitted them at once).
+    fake_.put(kFederations,
+              federation("cluster-b", "cluster-b.local", "10.112.0.0/16", "10.221.0.0/16"));
+    fake_.put(kFederations,
+              federation("cluster-x", "cluster-x.local", "10.112.128.0/17", "10.230.0.0/16"));
+    Json bad = service("legacy", Json::array({{{"port", 80}, {"protocol", "TCP"}}}));
+    fake_.put(kServices, bad);
+    Json platform = bad;
+    platform["metadata"]["name"] = "platform";
+    platform["metadata"]["namespace"] = "d8-istio";
+    fake_.put(kServices, platform);
+    Json unlabelled = service("internal", Json::array({{{"port", 81}}}), false);
+    fake_.put(kServices, unlabelled);
+  }
+  RunResult audit(const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> argv = {AW_BINARY, "audit", "--config",
+                                     (dir_ / "config.yaml").string()};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return run(argv);
+  }
+
+  FakeApiServer fake_;
+  TempDir dir_;
+};
+
+TEST_F(AuditCommand, ReportsBothOverlappingFederationsAndTheBadServiceAndExitsOne) {
+  RunResult r = audit();
+  EXPECT_EQ(r.status, 1) << r.err;
+  EXPECT_EQ(r.out,
+            "IstioFederation cluster-b: deny subnet-overlap: "
+            "metadata.annotations[alliance-webhook.io/pod-subnet-cidr]: pod subnet 10.112.0.0/16 "
+            "overlaps pod subnet 10.112.128.0/17 of IstioFederation cluster-x: give every cluster "
+            "its own range\n"
+            "IstioFederation cluster-x: deny subnet-overlap: "
+            "metadata.annotations[alliance-webhook.io/pod-subnet-cidr]: pod subnet "
+            "10.112.128.0/17 overlaps pod subnet 10.112.0.0/16 of IstioFederation cluster-b: give "
+            "every cluster its own range\n"
+            "Service default/legacy: deny service-port-names: spec.ports[0]: port 80/TCP has no "
+            "name, and public federation services need a name on every port (add for example "
+            "name: tcp-80)\n"
+            "audited 4 objects in the cluster (mode enforce): 3 denied, 0 warnings, 0 audit "
+            "findings\n");
+
+  // Fixing one federation clears both reports on the next run.
+  fake_.put(kFederations,
+            federation("cluster-x", "cluster-x.local", "10.113.0.0/16", "10.230.0.0/16"));
+  r = audit({"--output", "json"});
+  EXPECT_EQ(r.status, 1) << r.err;
+  const Json doc = Json::parse(r.out);
+  ASSERT_EQ(doc["findings"].size(), 1u) << r.out;
+  EXPECT_EQ(doc["findings"][0],
+            (Json{{"file", nullptr},
+                  {"line", nullptr},
+                  {"document", nullptr},
+                  {"kind", "Service"},
+                  {"namespace", "default"},
+                  {"name", "legacy"},
+                  {"rule", "service-port-names"},
+                  {"action", "deny"},
+                  {"path", "spec.ports[0]"},
+                  {"message",
+                   "port 80/TCP has no name, and public federation services need a name on every "
+                   "port (add for example name: tcp-80)"}}));
+  EXPECT_EQ(doc["summary"]["denied"], 1);
+}
+
+// The same objects written as files give `check` the same findings.
+TEST_F(AuditCommand, AgreesWithCheckOverTheSameObjectsAsFiles) {
+  RunResult audited = audit({"--output", "json"});
+  std::string files;
+  for (const char* c : {kFederations, kServices}) {
+    for (const std::string name : {"cluster-b", "cluster-x", "legacy", "platform", "internal"}) {
+      const Json o = fake_.get(c, name);
+      if (!o.is_null()) files += "---\n" + o.dump() + "\n";
+    }
+  }
+  writeFile(dir_ / "objects.yaml", files);
+  RunResult checked = run({AW_BINARY, "check", "--config", (dir_ / "config.yaml").string(),
+                           "--output", "json", (dir_ / "objects.yaml").string()});
+  EXPECT_EQ(checked.status, audited.status) << checked.err;
+  auto strip = [](Json doc) {
+    for (Json& f : doc["findings"]) {
+      f.erase("file");
+      f.erase("line");
+      f.erase("document");
+      // check names another object of the run by where it is written too.
+      static const std::regex kWhere(" in [^ :]+:[0-9]+");
+      f["message"] = std::regex_replace(f["message"].get<std::string>(), kWhere, "");
+    }
+    return doc["findings"];
+  };
+  EXPECT_EQ(strip(Json::parse(audited.out)), strip(Json::parse(checked.out)));
+}
+
+TEST_F(AuditCommand, ACollectionItCannotReadIsAnErrorThatSaysWhy) {
+  fake_.setToken("another-token");
+  RunResult r = audit();
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(
+      r.err.rfind("alliance-webhook audit: LIST /apis/deckhouse.io/v1alpha1/istiofederations: "
+                  "HTTP 401",
+                  0),
+      0u)
+      << r.err;
+}
+
+TEST_F(AuditCommand, AKindWithoutItsCrdHasNoObjects) {
+  fake_.removeCollection(kMulticlusters);
+  EXPECT_EQ(audit().status, 1);
+}
+
+}  // namespace
+}  // namespace aw::test
