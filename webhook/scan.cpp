@@ -3,8 +3,8 @@
 #include <unistd.h>
 
 #include <cstdlib>
-#include <map>
 #include <iostream>
+#include <map>
 
 #include "rules/registry.h"
 #include "webhook/decision.h"
