@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -21,6 +22,44 @@ import (
 )
 
 func TestCluster(t *testing.T) {
+	e := setUp(t)
+	began := time.Now()
+	for _, s := range []struct {
+		name string
+		run  func(*testing.T, *env)
+	}{
+		{"WebhookRBAC", testWebhookRBAC},
+		{"UnnamedPortDenied", testUnnamedPortDenied},
+		{"WarnRule", testWarnRule},
+		{"TrustDomainClusterLocal", testTrustDomainClusterLocal},
+		{"OverlappingFederations", testOverlappingFederations},
+		{"LocalClusterFromSecret", testLocalClusterFromSecret},
+		{"ServiceEntryDefaults", testServiceEntryDefaults},
+		{"AuditOverlay", testAuditOverlay},
+		{"DeletingServiceLosesFinalizer", testDeletingServiceLosesFinalizer},
+		{"CertificateRotation", testCertificateRotation},
+		{"WebhookStopped", testWebhookStopped},
+	} {
+		t.Run(s.name, func(t *testing.T) { s.run(t, e) })
+	}
+	t.Logf("phase: scenarios in %.1f s", time.Since(began).Seconds())
+}
+
+// TestHold brings the cluster up and keeps it for CLUSTER_TEST_HOLD seconds, for a person to try
+// things with kubectl: test/cluster/run.sh -run TestHold (with CLUSTER_TEST_HOLD=600).
+func TestHold(t *testing.T) {
+	seconds, _ := strconv.Atoi(os.Getenv("CLUSTER_TEST_HOLD"))
+	if seconds <= 0 {
+		t.Skip("set CLUSTER_TEST_HOLD=SECONDS to keep a cluster up that long")
+	}
+	e := setUp(t)
+	t.Logf("cluster up for %d s: export KUBECONFIG=%s (kubectl: %s); webhook log %s",
+		seconds, e.admin, filepath.Join(e.bin, "kubectl"), e.webhookProc.log)
+	time.Sleep(time.Duration(seconds) * time.Second)
+}
+
+// setUp starts etcd, the API server and the webhook, and installs the CRDs and the manifests.
+func setUp(t *testing.T) *env {
 	e := newEnv(t)
 	began := time.Now()
 	etcdURL := e.startEtcd(t)
@@ -60,27 +99,7 @@ func TestCluster(t *testing.T) {
 		return err != nil && strings.Contains(out, "services.alliance-webhook.io"), out
 	})
 	t.Logf("phase: webhook installed from the manifests and called in %.1f s", time.Since(began).Seconds())
-
-	began = time.Now()
-	for _, s := range []struct {
-		name string
-		run  func(*testing.T, *env)
-	}{
-		{"WebhookRBAC", testWebhookRBAC},
-		{"UnnamedPortDenied", testUnnamedPortDenied},
-		{"WarnRule", testWarnRule},
-		{"TrustDomainClusterLocal", testTrustDomainClusterLocal},
-		{"OverlappingFederations", testOverlappingFederations},
-		{"LocalClusterFromSecret", testLocalClusterFromSecret},
-		{"ServiceEntryDefaults", testServiceEntryDefaults},
-		{"AuditOverlay", testAuditOverlay},
-		{"DeletingServiceLosesFinalizer", testDeletingServiceLosesFinalizer},
-		{"CertificateRotation", testCertificateRotation},
-		{"WebhookStopped", testWebhookStopped},
-	} {
-		t.Run(s.name, func(t *testing.T) { s.run(t, e) })
-	}
-	t.Logf("phase: scenarios in %.1f s", time.Since(began).Seconds())
+	return e
 }
 
 // ---- the README's kubectl outputs
@@ -123,6 +142,14 @@ func expectOutput(t *testing.T, what, got, want string) {
 	}
 }
 
+// errorLine is kubectl's "Error from server" line and what follows (after any warnings).
+func errorLine(out string) string {
+	if i := strings.Index(out, "Error from server"); i >= 0 {
+		return out[i:]
+	}
+	return out
+}
+
 func expectPrefix(t *testing.T, what, got, prefix string) {
 	t.Helper()
 	if !strings.HasPrefix(got, prefix) {
@@ -146,13 +173,13 @@ func testWebhookRBAC(t *testing.T, e *env) {
 		args []string
 		want string
 	}{
-		{[]string{"auth", "can-i", "list", "istiofederations.deckhouse.io"}, "yes"},
-		{[]string{"auth", "can-i", "watch", "istiomulticlusters.deckhouse.io"}, "yes"},
+		{[]string{"auth", "can-i", "list", "istiofederations.deckhouse.io", "-A"}, "yes"},
+		{[]string{"auth", "can-i", "watch", "istiomulticlusters.deckhouse.io", "-A"}, "yes"},
 		{[]string{"auth", "can-i", "get", "secret/d8-cluster-configuration", "-n", "kube-system"}, "yes"},
 		{[]string{"auth", "can-i", "watch", "secret/d8-cluster-configuration", "-n", "kube-system"}, "yes"},
 		{[]string{"auth", "can-i", "get", "secret/other", "-n", "kube-system"}, "no"},
 		{[]string{"auth", "can-i", "list", "secrets", "-n", "kube-system"}, "no"},
-		{[]string{"auth", "can-i", "create", "istiofederations.deckhouse.io"}, "no"},
+		{[]string{"auth", "can-i", "create", "istiofederations.deckhouse.io", "-A"}, "no"},
 		{[]string{"auth", "can-i", "list", "services", "--all-namespaces"}, "no"},
 	} {
 		out, _ := e.kubectlAs(e.webhookKubecfg, "", c.args...)
@@ -187,6 +214,10 @@ func testUnnamedPortDenied(t *testing.T, e *env) {
 	out := e.mustFail(t, "apply", "-f", "bar-service.yaml")
 	expectOutput(t, "kubectl apply -f bar-service.yaml (README, Install on a cluster, step 4)", out, want)
 	e.notFound(t, "service", "bar", true)
+	// With a second, named port the API server refuses the Service itself: Kubernetes requires a
+	// name on every port of a Service with two or more, so the rule only ever meets one port.
+	out = e.mustFail(t, "apply", "-f", "bar-two-ports.yaml")
+	expectOutput(t, "kubectl apply -f bar-two-ports.yaml", out, "The Service \"bar\" is invalid: spec.ports[1].name: Required value\n")
 }
 
 // A warn rule admits the object, and kubectl prints the warning (the README quotes its start).
@@ -209,7 +240,7 @@ func testWarnRule(t *testing.T, e *env) {
 }
 
 func testTrustDomainClusterLocal(t *testing.T, e *env) {
-	out := e.mustFail(t, "apply", "-f", "federation-cluster-local.yaml")
+	out := errorLine(e.mustFail(t, "apply", "-f", "federation-cluster-local.yaml"))
 	expectPrefix(t, "kubectl apply -f federation-cluster-local.yaml", out,
 		`Error from server (Forbidden): error when creating "federation-cluster-local.yaml": admission webhook "istiofederations.alliance-webhook.io" denied the request: federation-trust-domain: spec.trustDomain: `)
 	if !strings.Contains(out, "cluster.local") {
@@ -227,7 +258,7 @@ func testOverlappingFederations(t *testing.T, e *env) {
 	dry := e.mustFail(t, "apply", "--dry-run=server", "-f", "federation-c.yaml")
 	out = e.mustFail(t, "apply", "-f", "federation-c.yaml")
 	expectOutput(t, "kubectl apply --dry-run=server -f federation-c.yaml (against the real apply)", dry, out)
-	expectPrefix(t, "kubectl apply -f federation-c.yaml", out,
+	expectPrefix(t, "kubectl apply -f federation-c.yaml", errorLine(out),
 		`Error from server (Forbidden): error when creating "federation-c.yaml": admission webhook "istiofederations.alliance-webhook.io" denied the request: subnet-overlap: `)
 	for _, s := range []string{"10.112.128.0/17", "10.112.0.0/16", "cluster-b"} {
 		if !strings.Contains(out, s) {
@@ -251,7 +282,7 @@ func testLocalClusterFromSecret(t *testing.T, e *env) {
 		out, err := e.kubectl("apply", "--dry-run=server", "-f", "federation-a-again.yaml")
 		return err != nil, out
 	})
-	out = e.mustFail(t, "apply", "-f", "federation-a-again.yaml")
+	out = errorLine(e.mustFail(t, "apply", "-f", "federation-a-again.yaml"))
 	expectPrefix(t, "kubectl apply -f federation-a-again.yaml", out,
 		`Error from server (Forbidden): error when creating "federation-a-again.yaml": admission webhook "istiofederations.alliance-webhook.io" denied the request: `)
 	for _, s := range []string{"federation-trust-domain: spec.trustDomain: ", "cluster-a.local", "subnet-overlap: ", "10.111.0.0/16"} {
@@ -290,20 +321,50 @@ func testServiceEntryDefaults(t *testing.T, e *env) {
 	})
 	expectAnnotation(t, member, "alliance-webhook.io/defaulted", "spec.ports[0].protocol,spec.resolution,spec.location")
 
-	// Applying the same file again: nothing to send.
+	// Applying the same file again: a JSON merge patch replaces spec.ports by the file's list (a
+	// custom resource has no strategic merge), so kubectl says "configured"; the webhook fills the
+	// port name in again and the API server finds nothing changed: no new resourceVersion.
 	out = e.must(t, "apply", "-f", "serviceentry-external.yaml")
-	expectOutput(t, "kubectl apply -f serviceentry-external.yaml (again)", out, "serviceentry.networking.istio.io/external-api unchanged\n")
-	// The stored object itself, sent back as an UPDATE through the mutating webhook.
+	expectOutput(t, "kubectl apply -f serviceentry-external.yaml (again)", out, "serviceentry.networking.istio.io/external-api configured\n")
+	expectUnchanged(t, e, stored, "kubectl apply -f serviceentry-external.yaml (again)")
+
+	// The stored object itself, sent back as it is (a PUT, an UPDATE through both webhooks, under
+	// the field manager that owns it): the mutating webhook sees it and changes nothing.
 	file := filepath.Join(e.tmp, "external-api.stored.json")
 	b, _ := json.Marshal(stored)
 	writeFile(t, file, string(b), 0o600)
-	out = e.must(t, "apply", "-f", file)
-	again := e.getJSON(t, "serviceentry", "external-api")
-	for _, field := range []string{"spec", "metadata.generation", "metadata.annotations[alliance-webhook.io/defaulted]"} {
-		if a, b := lookup(stored, field), lookup(again, field); !reflect.DeepEqual(a, b) {
-			t.Errorf("kubectl apply of the stored object (%s) changed %s: %v -> %v", strings.TrimSpace(out), field, a, b)
+	calls := strings.Count(readFileString(t, e.webhookProc.log), "endpoint=mutate kind=ServiceEntry name=external-api namespace="+testNamespace+" operation=UPDATE")
+	e.must(t, "replace", "--raw", "/apis/networking.istio.io/v1/namespaces/"+testNamespace+"/serviceentries/external-api?fieldManager=kubectl-client-side-apply", "-f", file)
+	if again := strings.Count(readFileString(t, e.webhookProc.log), "endpoint=mutate kind=ServiceEntry name=external-api namespace="+testNamespace+" operation=UPDATE"); again != calls+1 {
+		t.Errorf("the PUT of the stored ServiceEntry: %d mutating UPDATE calls logged, expected %d", again, calls+1)
+	}
+	expectUnchanged(t, e, stored, "PUT of the stored object")
+
+	// Server-side apply checks the list's key (name) before any webhook runs: the port-name
+	// default cannot help there (Istio's CRD keys spec.ports by name).
+	out = e.mustFail(t, "apply", "--server-side", "-f", "serviceentry-external.yaml")
+	expectPrefix(t, "kubectl apply --server-side -f serviceentry-external.yaml", out,
+		`Error from server: failed to create typed patch object (`+testNamespace+`/external-api; networking.istio.io/v1, Kind=ServiceEntry): .spec.ports: element 0: associative list with keys has an element that omits key field "name"`)
+}
+
+// expectUnchanged asserts that the stored ServiceEntry external-api is still `before`.
+func expectUnchanged(t *testing.T, e *env, before map[string]any, what string) {
+	t.Helper()
+	after := e.getJSON(t, "serviceentry", "external-api")
+	for _, field := range []string{"metadata.resourceVersion", "metadata.generation", "spec", "metadata.annotations"} {
+		if a, b := lookup(before, field), lookup(after, field); !reflect.DeepEqual(a, b) {
+			t.Errorf("%s changed %s: %v -> %v", what, field, a, b)
 		}
 	}
+}
+
+func readFileString(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 func expectJSON(t *testing.T, obj map[string]any, field string, want any) {
@@ -338,12 +399,38 @@ func lookup(obj map[string]any, path string) any {
 // The audit overlay: its ConfigMap applied as rendered and mounted (copied to the webhook's
 // --config, as the kubelet would), the bad Service is admitted with the README's warning, by a
 // server dry run (storing nothing) and then for real; then back to the default overlay.
+// resourceVersions of every object the manifests install, by kind/name.
+func (e *env) resourceVersions(t *testing.T) map[string]string {
+	t.Helper()
+	out := e.must(t, "get", "-f", filepath.Join(e.tmp, "install.yaml"), "-f", filepath.Join(e.tmp, "registrations.yaml"),
+		"-o", `jsonpath={range .items[*]}{.kind}/{.metadata.name} {.metadata.resourceVersion}{"\n"}{end}`)
+	rvs := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		if f := strings.Fields(line); len(f) == 2 {
+			rvs[f[0]] = f[1]
+		}
+	}
+	if len(rvs) < 10 {
+		t.Fatalf("kubectl get of the installed manifests: %s", out)
+	}
+	return rvs
+}
+
 func testAuditOverlay(t *testing.T, e *env) {
 	want := readmeApplyBlocks(t, e)["audit"]
 	audit := e.render(t, "manifests/overlays/audit")
+	before := e.resourceVersions(t)
 	out := e.applyObjects(t, "audit.yaml", append(audit.objects, audit.registrations...))
-	if !strings.Contains(out, "configmap/alliance-webhook-config configured\n") || strings.Count(out, " unchanged\n") != len(audit.objects)+len(audit.registrations)-1 {
-		t.Fatalf("applying the audit overlay: expected the ConfigMap configured and everything else unchanged:\n%s", out)
+	if !strings.Contains(out, "configmap/alliance-webhook-config configured\n") {
+		t.Fatalf("applying the audit overlay: the ConfigMap is not configured:\n%s", out)
+	}
+	// kubectl says "configured" for the PodDisruptionBudget too (its patch is a no-op): what
+	// counts is what the API server stored.
+	after := e.resourceVersions(t)
+	for obj, rv := range before {
+		if changed := after[obj] != rv; changed != (obj == "ConfigMap/alliance-webhook-config") {
+			t.Errorf("applying the audit overlay: %s resourceVersion %s -> %s", obj, rv, after[obj])
+		}
 	}
 	e.syncConfigMap(t)
 	e.waitMetric(t, `alliance_webhook_mode{mode="audit"}`, "1")

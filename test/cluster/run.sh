@@ -14,5 +14,9 @@ echo "test-cluster: binaries ready in $((SECONDS - start)) s"
 
 cd "$here"
 export GOFLAGS=-mod=readonly CLUSTER_BIN="$repo/build/cluster" ALLIANCE_WEBHOOK="$repo/build/alliance-webhook"
+# Every file of the run (and of go test itself) goes to one temporary folder, removed on exit even
+# when go test is interrupted or times out; the processes it started die with it (Pdeathsig).
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/alliance-test-cluster.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
 # go test prints the time the scenarios took on its closing "ok" line.
-exec go test -count=1 -v -timeout 15m "$@" .
+TMPDIR=$tmp go test -count=1 -v -timeout 15m "$@" .
