@@ -514,6 +514,9 @@ spec:
 			mu.Unlock()
 		}
 	}()
+	var once sync.Once
+	stopApplies := func() { once.Do(func() { close(stop) }); <-done }
+	defer stopApplies() // also when a check below fails
 	count := func() int { mu.Lock(); defer mu.Unlock(); return applies }
 	waitApplies := func(n int) {
 		target := count() + n
@@ -535,8 +538,7 @@ spec:
 		t.Errorf("a new handshake gets serial %s, expected the rotated %s", got, newSerial)
 	}
 	waitApplies(5)
-	close(stop)
-	<-done
+	stopApplies()
 	// The API server's connections from before the rotation close after 10 s idle; the next
 	// applies handshake anew and meet the new certificate.
 	time.Sleep(11 * time.Second)

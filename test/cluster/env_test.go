@@ -91,8 +91,9 @@ func (e *env) stopAll() {
 // ---- kubectl, as the admin (or with another kubeconfig), in testdata/
 
 func (e *env) kubectlAs(kubeconfig, stdin string, args ...string) (string, error) {
+	// --cache-dir: kubectl's discovery cache goes with the rest, not to ~/.kube.
 	return run(e.testdata, []string{"KUBECONFIG=" + kubeconfig}, stdin,
-		append([]string{filepath.Join(e.bin, "kubectl"), "--request-timeout=30s"}, args...)...)
+		append([]string{filepath.Join(e.bin, "kubectl"), "--request-timeout=30s", "--cache-dir=" + filepath.Join(e.tmp, "kube-cache")}, args...)...)
 }
 
 func (e *env) kubectl(args ...string) (string, error) { return e.kubectlAs(e.admin, "", args...) }
