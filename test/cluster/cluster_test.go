@@ -34,6 +34,7 @@ func TestCluster(t *testing.T) {
 		{"TrustDomainClusterLocal", testTrustDomainClusterLocal},
 		{"OverlappingFederations", testOverlappingFederations},
 		{"LocalClusterFromSecret", testLocalClusterFromSecret},
+		{"MulticlusterDomain", testMulticlusterDomain},
 		{"ServiceEntryDefaults", testServiceEntryDefaults},
 		{"AuditOverlay", testAuditOverlay},
 		{"DeletingServiceLosesFinalizer", testDeletingServiceLosesFinalizer},
@@ -291,6 +292,24 @@ func testLocalClusterFromSecret(t *testing.T, e *env) {
 		}
 	}
 	e.notFound(t, "istiofederation", "cluster-a-again", false)
+}
+
+// IstioMulticluster members share the local cluster domain (from the Secret): another is refused;
+// the API server's CRD default (enableIngressGateway: true) is stored with the admitted one.
+func testMulticlusterDomain(t *testing.T, e *env) {
+	out := errorLine(e.mustFail(t, "apply", "-f", "multicluster-x.yaml"))
+	expectPrefix(t, "kubectl apply -f multicluster-x.yaml", out,
+		`Error from server (Forbidden): error when creating "multicluster-x.yaml": admission webhook "istiomulticlusters.alliance-webhook.io" denied the request: multicluster-cluster-domain: `)
+	for _, s := range []string{"cluster-x.local", "cluster-a.local"} {
+		if !strings.Contains(out, s) {
+			t.Errorf("the denial does not name %s:\n%s", s, out)
+		}
+	}
+	e.notFound(t, "istiomulticluster", "cluster-x", false)
+	out = e.must(t, "apply", "-f", "multicluster-y.yaml")
+	expectOutput(t, "kubectl apply -f multicluster-y.yaml", out, "istiomulticluster.deckhouse.io/cluster-y created\n")
+	expectJSON(t, e.getJSON(t, "istiomulticluster", "cluster-y"), "spec.enableIngressGateway", true)
+	e.waitMetric(t, `alliance_webhook_cluster_members{kind="IstioMulticluster"}`, "1")
 }
 
 // A ServiceEntry is stored with the defaults the mutating webhook filled in (before the CRD's
