@@ -8,6 +8,7 @@ namespace aw::rules {
 
 const RuleInfo& servicePortNamesRule();
 const RuleInfo& servicePortProtocolRule();
+const RuleInfo& publicServiceLabelRule();
 const RuleInfo& federationTrustDomainRule();
 const RuleInfo& multiclusterClusterDomainRule();
 const RuleInfo& subnetOverlapRule();

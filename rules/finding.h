@@ -18,6 +18,9 @@ struct Finding {
   std::string path;     // field path: spec.ports[0].name, metadata.annotations[key]
   std::string message;  // explanation; never contains "; "
   Action action = Action::Deny;
+  // On UPDATE: the old object has this finding too (markExisting), so the change did not
+  // introduce it.
+  bool existing = false;
 
   // "RULE-ID: FIELD-PATH: explanation", as the API server and kubectl show it.
   std::string text() const { return rule + ": " + path + ": " + message; }

@@ -24,6 +24,11 @@ inline std::string annotationPath(std::string_view key) {
   return "metadata.annotations[" + std::string(key) + "]";
 }
 
+// The field path of a label, as findings name it: metadata.labels[KEY].
+inline std::string labelPath(std::string_view key) {
+  return "metadata.labels[" + std::string(key) + "]";
+}
+
 // The domain that is always an alias for the local cluster.
 inline constexpr std::string_view kClusterLocal = "cluster.local";
 

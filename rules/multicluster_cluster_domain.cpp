@@ -1,9 +1,10 @@
 // multicluster-cluster-domain: the clusters of an Istio multicluster share one clusterDomain
 // (Istio addresses remote services by the local domain), so a remote cluster declared with
 // another domain cannot work. The declared domain is the object's cluster-domain annotation, or
-// the clusterDomain of its `members` entry.
+// the clusterDomain of its `members` entry; a member that declares none gets `unknownDomain`.
 #include "rules/all_rules.h"
 #include "rules/domain.h"
+#include "rules/keys.h"
 #include "rules/member_object.h"
 #include "rules/text.h"
 
@@ -14,9 +15,18 @@ namespace {
 void check(const Request& request, const Context& context, const RuleOptions& options,
            Outcome& out) {
   const LocalCluster& local = context.alliance.local();
-  if (local.domain.empty()) return;  // nothing to compare with
   const Member self = subjectMember(request, context);
-  if (self.domain.empty() || sameDomain(self.domain, local.domain)) return;
+  if (self.domain.empty()) {
+    const Action unknown = options.action("unknownDomain");
+    if (unknown == Action::Off) return;
+    out.findings.push_back({"multicluster-cluster-domain", "metadata.annotations",
+                            "no cluster domain declared, so it is not compared with the local "
+                            "cluster's: add annotation " +
+                                std::string(keys::kClusterDomainAnnotation),
+                            unknown});
+    return;
+  }
+  if (local.domain.empty() || sameDomain(self.domain, local.domain)) return;
   const std::string localPath = local.domainPath.empty() ? "" : " (" + local.domainPath + ")";
   out.findings.push_back(
       {"multicluster-cluster-domain", self.domainPath,
@@ -34,7 +44,8 @@ const RuleInfo& multiclusterClusterDomainRule() {
       .id = "multicluster-cluster-domain",
       .summary = "An IstioMulticluster's declared cluster domain equals the local cluster's",
       .kinds = {KindId::IstioMulticluster},
-      .options = {{"action", {"deny", "warn", "audit", "off"}, "deny"}},
+      .options = {{"action", {"deny", "warn", "audit", "off"}, "deny"},
+                  {"unknownDomain", {"allow", "warn", "deny"}, "warn"}},
       .reads = kMemberObjectShapes,
       .check = check,
   };

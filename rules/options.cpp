@@ -23,6 +23,7 @@ std::string_view actionName(Action a) {
 
 RuleOptions::RuleOptions(const RuleInfo& info) : info_(&info) {
   for (const OptionSpec& o : info.options) values_.emplace_back(o.defaultValue);
+  set_.assign(values_.size(), false);
 }
 
 std::string_view RuleOptions::get(std::string_view key) const {
@@ -38,6 +39,7 @@ bool RuleOptions::set(std::string_view key, std::string_view value) {
     if (o.key != key) continue;
     if (std::find(o.values.begin(), o.values.end(), value) == o.values.end()) return false;
     values_[i] = std::string(value);
+    set_[i] = true;
     return true;
   }
   return false;
@@ -54,6 +56,20 @@ Action RuleOptions::action(std::string_view key) const {
 
 Settings::Settings() {
   for (const RuleInfo& r : registry()) rules_.emplace_back(r);
+  inherit();
+}
+
+void Settings::inherit() {
+  for (RuleOptions& r : rules_) {
+    for (std::size_t i = 0; i < r.values_.size(); ++i) {
+      const std::string_view from = r.info().options[i].inheritsFrom;
+      if (from.empty() || r.set_[i]) continue;
+      const std::size_t dot = from.rfind('.');
+      const RuleOptions* source = find(from.substr(0, dot));
+      if (source == nullptr) throw std::logic_error("inheritsFrom names an unregistered rule");
+      r.values_[i] = std::string(source->get(from.substr(dot + 1)));
+    }
+  }
 }
 
 const RuleOptions& Settings::of(std::string_view ruleId) const {

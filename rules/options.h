@@ -13,6 +13,9 @@ struct OptionSpec {
   std::string_view key;                  // "action", "scope", ...
   std::vector<std::string_view> values;  // the allowed values
   std::string_view defaultValue;
+  // "RULE-ID.KEY": unless set in the configuration, the option takes that option's value
+  // (Settings::inherit), so related rules agree by default.
+  std::string_view inheritsFrom = {};
 };
 
 struct RuleInfo;
@@ -31,8 +34,10 @@ class RuleOptions {
   bool enabled() const { return get("action") != "off"; }
 
  private:
+  friend class Settings;
   const RuleInfo* info_;
   std::vector<std::string> values_;  // parallel to info_->options
+  std::vector<bool> set_;            // parallel: written by the configuration
 };
 
 // The options of every registered rule.
@@ -42,6 +47,9 @@ class Settings {
   const RuleOptions& of(std::string_view ruleId) const;
   RuleOptions* find(std::string_view ruleId);
   const std::vector<RuleOptions>& all() const { return rules_; }
+  // Gives every option that declares inheritsFrom and was not set the value it inherits.
+  // Call once all options are set.
+  void inherit();
 
  private:
   std::vector<RuleOptions> rules_;  // parallel to registry()

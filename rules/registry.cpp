@@ -1,6 +1,7 @@
 #include "rules/registry.h"
 
 #include <algorithm>
+#include <map>
 
 #include "rules/all_rules.h"
 
@@ -8,9 +9,9 @@ namespace aw::rules {
 
 std::span<const RuleInfo> registry() {
   static const std::vector<RuleInfo> kRules = {
-      servicePortNamesRule(),          servicePortProtocolRule(), federationTrustDomainRule(),
-      multiclusterClusterDomainRule(), subnetOverlapRule(),       serviceEntryPortsRule(),
-      serviceEntryDefaultsRule(),
+      servicePortNamesRule(),      servicePortProtocolRule(),       publicServiceLabelRule(),
+      federationTrustDomainRule(), multiclusterClusterDomainRule(), subnetOverlapRule(),
+      serviceEntryPortsRule(),     serviceEntryDefaultsRule(),
   };
   return kRules;
 }
@@ -27,6 +28,19 @@ namespace {
 bool applies(const RuleInfo& rule, const Request& request, bool mutating) {
   return rule.mutating == mutating &&
          std::find(rule.kinds.begin(), rule.kinds.end(), request.kind->id) != rule.kinds.end();
+}
+
+// What the engine itself reads of every object, before any rule: whether it is being deleted.
+const std::vector<FieldShape> kLifecycleReads = {
+    {"metadata", kObject},
+    {"metadata.deletionTimestamp", kString},
+};
+
+bool beingDeleted(const nlohmann::json& object) {
+  const auto metadata = object.find("metadata");
+  if (metadata == object.end() || !metadata->is_object()) return false;
+  const auto at = metadata->find("deletionTimestamp");
+  return at != metadata->end() && at->is_string() && !at->get_ref<const std::string&>().empty();
 }
 
 Outcome run(const Request& request, const Context& context, bool mutating) {
@@ -51,6 +65,11 @@ Outcome run(const Request& request, const Context& context, bool mutating) {
     }
   }
   if (active.empty()) return out;
+  // A deleting object is let through before anything else is looked at: a finalizer must come
+  // off even when the object breaks a rule or has a field of the wrong type.
+  checkShape(*request.object, kLifecycleReads, out.shapeErrors);
+  if (!out.shapeErrors.empty()) return out;
+  if (request.operation == Operation::Update && beingDeleted(*request.object)) return out;
   checkShape(*request.object, reads, out.shapeErrors);
   if (!out.shapeErrors.empty()) return out;
   for (const RuleInfo* rule : active) {
@@ -68,6 +87,44 @@ Outcome validate(const Request& request, const Context& context) {
 
 Outcome mutate(const Request& request, const Context& context) {
   return run(request, context, true);
+}
+
+namespace {
+
+// rule, explanation and the field path with every list index dropped ("spec.ports[]").
+std::string matchKey(const Finding& f) {
+  std::string key = f.rule;
+  key += '\n';
+  for (std::size_t i = 0; i < f.path.size(); ++i) {
+    key += f.path[i];
+    if (f.path[i] != '[') continue;
+    std::size_t j = i + 1;
+    while (j < f.path.size() && f.path[j] >= '0' && f.path[j] <= '9') ++j;
+    if (j > i + 1 && j < f.path.size() && f.path[j] == ']') i = j - 1;
+  }
+  key += '\n';
+  key += f.message;
+  return key;
+}
+
+}  // namespace
+
+void markExisting(Outcome& outcome, const Request& request, const Context& context) {
+  if (request.operation != Operation::Update || outcome.findings.empty()) return;
+  if (request.oldObject == nullptr || !request.oldObject->is_object()) return;
+  Request old = request;
+  old.object = request.oldObject;
+  old.oldObject = nullptr;
+  const Outcome before = validate(old, context);
+  if (!before.shapeErrors.empty()) return;
+  std::map<std::string, std::size_t> unmatched;
+  for (const Finding& f : before.findings) ++unmatched[matchKey(f)];
+  for (Finding& f : outcome.findings) {
+    const auto it = unmatched.find(matchKey(f));
+    if (it == unmatched.end() || it->second == 0) continue;
+    --it->second;
+    f.existing = true;
+  }
 }
 
 }  // namespace aw::rules

@@ -42,4 +42,14 @@ Outcome validate(const Request& request, const Context& context);
 // Same for the mutating rules; Outcome::patch holds the JSONPatch operations.
 Outcome mutate(const Request& request, const Context& context);
 
+// Both allow an UPDATE of an object being deleted (metadata.deletionTimestamp set) with no
+// findings and no patch: controllers remove finalizers with such UPDATEs.
+
+// On UPDATE, marks each finding of `outcome` that request.oldObject has too, judged against the
+// same context, as Finding::existing. Findings match by rule, explanation and field path with
+// list indexes ignored (a reordered list introduces nothing), each old finding matching one new
+// one. A missing old object, or one that is not an object or has the wrong shape, marks nothing:
+// the UPDATE is judged like a CREATE.
+void markExisting(Outcome& outcome, const Request& request, const Context& context);
+
 }  // namespace aw::rules

@@ -74,7 +74,7 @@ const RuleInfo& servicePortProtocolRule() {
           "scope: all) follows Istio's <protocol>[-<suffix>] naming, or sets appProtocol",
       .kinds = {KindId::Service},
       .options = {{"action", {"deny", "warn", "audit", "off"}, "warn"},
-                  {"scope", {"public", "all"}, "public"}},
+                  {"scope", {"public", "all"}, "public", "service-port-names.scope"}},
       .reads = kServicePortShapes,
       .check = check,
   };

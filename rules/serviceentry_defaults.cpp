@@ -4,11 +4,24 @@
 // one, and records what it set in the alliance-webhook.io/defaulted annotation. The patch holds
 // one operation per field it sets, so its cost follows what changed, not the object's size.
 //
+// What Istio does with each field when it is absent, and why each default equals it:
+// - ports[].protocol: Istio reads a ServiceEntry port's protocol from this field alone (never
+//   from the name); empty means "detect the protocol". So it is only filled in when the port's
+//   name already declares it by a known prefix (http-web: HTTP), which is what the name says the
+//   author meant; otherwise it stays unset, since TCP would switch detection off.
+// - ports[].name: the CRD requires a name (ports are a list-map keyed by it), so an object
+//   without one is rejected: `<protocol>-<number>` when the protocol is written, else
+//   `port-<number>` (a name with no protocol prefix, so no later default reads one into it).
+// - resolution: absent is NONE, which the CRD rejects together with endpoints; STATIC or DNS
+//   repairs that, by what the endpoint addresses are.
+// - location: absent is MESH_EXTERNAL. Hosts under the local or a member cluster's domain are
+//   services of the alliance's own mesh, so they get MESH_INTERNAL (SPEC §6).
+//
 // Where SPEC §6 leaves room, these choices keep the patched object acceptable to the CRD:
-// - A generated port name `<protocol>-<number>` that another port already uses gets `-2`, `-3`,
-//   ... appended: ports are a list-map keyed by name. The protocol part is lower-cased with any
-//   character outside [a-z0-9-] turned into '-', cut at 64 characters (an empty protocol gives
-//   "tcp"). A port without an integer number gets no name (there is nothing to build it from).
+// - A generated port name that another port already uses gets `-2`, `-3`, ... appended. The
+//   protocol part is lower-cased with any character outside [a-z0-9-] turned into '-', cut at 64
+//   characters. A port without an integer number gets no name (there is nothing to build it
+//   from).
 // - resolution is NONE only when `endpoints` is absent: the CRD says "NONE mode cannot set
 //   endpoints" (has(self.endpoints)), so an empty list, or endpoints that only name a network,
 //   get STATIC. An empty address counts like no address.
@@ -59,6 +72,7 @@ struct Change {
 // ---------------------------------------------------------------------------------------------
 // ports[i].protocol and ports[i].name
 
+// "" for an empty protocol.
 std::string nameStem(std::string_view protocol) {
   constexpr std::size_t kMaxStem = 64;  // keeps the name far below the CRD's maxLength 256
   std::string out;
@@ -66,7 +80,7 @@ std::string nameStem(std::string_view protocol) {
     const char lower = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     out += (lower >= 'a' && lower <= 'z') || (lower >= '0' && lower <= '9') ? lower : '-';
   }
-  return out.empty() ? "tcp" : out;
+  return out;
 }
 
 void defaultPorts(const Json& spec, Change& change) {
@@ -84,16 +98,17 @@ void defaultPorts(const Json& spec, Change& change) {
     std::string protocol;
     if (const Json* written = json::child(&port, "protocol")) {
       protocol = written->is_string() ? written->get<std::string>() : std::string();
-    } else {
-      const Protocol* known = name != nullptr ? protocolOfPortName(*name) : nullptr;
-      protocol = std::string(known != nullptr ? known->canonical : "TCP");
+    } else if (const Protocol* known = name != nullptr ? protocolOfPortName(*name) : nullptr) {
+      protocol = std::string(known->canonical);
       change.add("/spec/ports/" + index + "/protocol", protocol,
                  "spec.ports[" + index + "].protocol");
     }
     if (json::child(&port, "name") != nullptr) continue;
     const Json* number = json::child(&port, "number");
     if (number == nullptr || !number->is_number_integer()) continue;
-    const std::string stem = nameStem(protocol) + "-" + json::scalarText(number);
+    const std::string protocolStem = nameStem(protocol);
+    const std::string stem =
+        (protocolStem.empty() ? "port" : protocolStem) + "-" + json::scalarText(number);
     std::string candidate = stem;
     for (int n = 2; taken.contains(candidate); ++n) candidate = stem + "-" + std::to_string(n);
     taken.insert(candidate);

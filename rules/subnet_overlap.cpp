@@ -3,8 +3,8 @@
 // rules. Every CIDR the object declares must be well formed and overlap neither its own other
 // subnets nor any subnet of the local cluster or another member. Overlaps with other clusters
 // of a member reached through the ingress gateway ("acceptable but not recommended") use
-// `multiNetworkAction`; everything else uses `action`. A member that declares no subnets gets
-// `unknownSubnets`.
+// `multiNetworkAction` (between two members: only when both are); everything else uses `action`. A
+// member that declares no subnets gets `unknownSubnets`.
 #include <algorithm>
 #include <map>
 #include <tuple>
@@ -123,8 +123,10 @@ void reportOwnOverlaps(const Member& self, Action action, Outcome& out) {
 }
 
 // Overlaps with the local cluster and the other members, found through the alliance's index.
+// `multiNetworkAction` applies to an overlap with the local cluster when `self` is reached
+// through the ingress gateway, and with another member only when both are; otherwise `action`.
 void reportAllianceOverlaps(const Member& self, const Alliance& alliance, Action action,
-                            Outcome& out) {
+                            Action multiNetworkAction, Outcome& out) {
   const Member* firstMember = alliance.members().empty() ? nullptr : &alliance.members().front();
   // Local cluster first, then members in their order, then declaration order within each.
   auto order = [&](const Alliance::Hit& h) {
@@ -144,10 +146,18 @@ void reportAllianceOverlaps(const Member& self, const Alliance& alliance, Action
           hit.member == nullptr
               ? "the local cluster's " + describe(*hit.subnet) + " (" + hit.subnet->path + ")"
               : describe(*hit.subnet) + " of " + hit.member->origin;
+      const bool multiNetwork =
+          self.multiNetwork && (hit.member == nullptr || hit.member->multiNetwork);
       add(out, subnet.path, describe(subnet) + " overlaps " + other + ": " + std::string(kOwnRange),
-          action);
+          multiNetwork ? multiNetworkAction : action);
     }
-    reportRest(subnet, hits.size(), "the local cluster and other members", kOwnRange, action, out);
+    Action rest = Action::Off;
+    for (std::size_t k = kMaxOverlapsPerSubnet; k < hits.size(); ++k) {
+      const bool multiNetwork =
+          self.multiNetwork && (hits[k].member == nullptr || hits[k].member->multiNetwork);
+      rest = std::max(rest, multiNetwork ? multiNetworkAction : action);
+    }
+    reportRest(subnet, hits.size(), "the local cluster and other members", kOwnRange, rest, out);
   }
 }
 
@@ -195,8 +205,8 @@ void check(const Request& request, const Context& context, const RuleOptions& op
   Outcome found;
   reportMalformed(self, *request.object, action, found);
   reportOwnOverlaps(self, action, found);
-  reportAllianceOverlaps(self, context.alliance,
-                         self.multiNetwork ? options.action("multiNetworkAction") : action, found);
+  reportAllianceOverlaps(self, context.alliance, action, options.action("multiNetworkAction"),
+                         found);
   reportUnknown(self, options.action("unknownSubnets"), found);
   keepBounded(std::move(found.findings), out);
 }

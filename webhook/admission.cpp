@@ -219,6 +219,13 @@ DecodeResult decodeAdmissionReview(std::string_view body) {
     if (const json* user = field(*request, "userInfo")) {
       if (!user->is_object()) throw Bad{"request.userInfo must be an object"};
       req.username = stringField(*user, "username", "request.userInfo.username", false);
+      if (const json* groups = field(*user, "groups")) {
+        if (!groups->is_array()) throw Bad{"request.userInfo.groups must be a list of strings"};
+        for (const json& g : *groups) {
+          if (!g.is_string()) throw Bad{"request.userInfo.groups must be a list of strings"};
+          req.groups.push_back(g.get<std::string>());
+        }
+      }
     }
     if (const json* dry = field(*request, "dryRun")) {
       if (!dry->is_boolean()) throw Bad{"request.dryRun must be true or false"};

@@ -19,6 +19,7 @@ struct AdmissionRequest {
   rules::Operation operation = rules::Operation::Create;
   std::string name, namespace_;
   std::string username;
+  std::vector<std::string> groups;  // request.userInfo.groups
   bool dryRun = false;
   nlohmann::json object;     // null when absent
   nlohmann::json oldObject;  // null when absent

@@ -138,8 +138,8 @@ class ClusterSync::SecretSource : public kube::ReflectorSink {
     std::string content = data != nullptr ? data->dump() : std::string();
     if (lastContent_ && content == *lastContent_) return;
     lastContent_ = std::move(content);
-    std::string error;
-    std::optional<rules::LocalCluster> local = decode(secret, error);
+    std::string error, note;
+    std::optional<rules::LocalCluster> local = decode(secret, error, note);
     if (!local) {
       metrics_.reload("cluster-configuration", false);
       log::error("cluster state: " + label_ + " refused; the local cluster read before stays " +
@@ -153,8 +153,9 @@ class ClusterSync::SecretSource : public kube::ReflectorSink {
     for (const rules::Subnet& s : local->subnets) {
       subnets.push_back(std::string(rules::subnetRoleName(s.role)) + " " + s.cidr.str());
     }
-    log::info("cluster state: local cluster read from " + label_,
-              {{"clusterDomain", local->domain}, {"subnets", subnets}});
+    Json fields = {{"clusterDomain", local->domain}, {"subnets", subnets}};
+    if (!note.empty()) fields["note"] = note;
+    log::info("cluster state: local cluster read from " + label_, fields);
     composer_.setLocal(std::move(*local));
     metrics_.reload("cluster-configuration", true);
     std::lock_guard lock(mutex_);
@@ -163,7 +164,8 @@ class ClusterSync::SecretSource : public kube::ReflectorSink {
     problem_.clear();
   }
 
-  std::optional<rules::LocalCluster> decode(const Json& secret, std::string& error) const {
+  std::optional<rules::LocalCluster> decode(const Json& secret, std::string& error,
+                                            std::string& note) const {
     const Json* data = secret.contains("data") ? &secret["data"] : nullptr;
     const Json* value =
         data != nullptr && data->is_object() && data->contains(kClusterConfigurationKey)
@@ -181,6 +183,7 @@ class ClusterSync::SecretSource : public kube::ReflectorSink {
     }
     ClusterConfigurationResult parsed = parseClusterConfiguration(*text, label_);
     if (!parsed.local) error = parsed.error;
+    note = parsed.note;
     return parsed.local;
   }
 

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "rules/cidr.h"
+#include "rules/keys.h"
 #include "rules/kinds.h"
 #include "rules/registry.h"
 #include "webhook/files.h"
@@ -97,7 +98,9 @@ class Parser {
     Config config;
     config.mode = Mode::Enforce;
     if (root.IsNull() || !root.IsDefined()) return finish(config);
-    expectKeys(root, "", {"mode", "localCluster", "members", "cluster", "rules"});
+    expectKeys(root, "",
+               {"mode", "existingViolations", "exemptions", "localCluster", "members", "cluster",
+                "rules"});
     if (const YAML::Node mode = root["mode"]; mode && !mode.IsNull()) {
       const std::string m = scalar(mode, "mode");
       if (m == "enforce") {
@@ -107,6 +110,19 @@ class Parser {
       } else {
         fail(mode, "mode", "\"" + m + "\" is not one of enforce, audit");
       }
+    }
+    if (const YAML::Node e = root["existingViolations"]; e && !e.IsNull()) {
+      const std::string v = scalar(e, "existingViolations");
+      if (v == "warn") {
+        config.existingViolations = ExistingViolations::Warn;
+      } else if (v == "deny") {
+        config.existingViolations = ExistingViolations::Deny;
+      } else {
+        fail(e, "existingViolations", "\"" + v + "\" is not one of warn, deny");
+      }
+    }
+    if (const YAML::Node e = root["exemptions"]; e && !e.IsNull()) {
+      parseExemptions(e, config.exemptions);
     }
     if (const YAML::Node local = root["localCluster"]; local && !local.IsNull()) {
       parseLocal(local, config);
@@ -165,6 +181,7 @@ class Parser {
     if (!text) fail(at, key, error);
     ClusterConfigurationResult parsed = parseClusterConfiguration(*text, path.string());
     if (!parsed.local) fail(at, key, parsed.error);
+    if (local.domain.empty() && !parsed.note.empty()) notes_.push_back(parsed.note);
     fillLocalCluster(local, *parsed.local);
   }
 
@@ -189,6 +206,11 @@ class Parser {
     if (const YAML::Node d = doc["clusterDomain"]; d && !d.IsNull()) {
       local.domain = scalar(d, "clusterDomain");
       local.domainPath = source_ + ": clusterDomain";
+    } else {
+      local.domain = std::string(rules::keys::kClusterLocal);
+      local.domainPath = source_ + ": clusterDomain, absent: the platform's default";
+      notes_.push_back(source_ + " has no clusterDomain: the local cluster domain is " +
+                       std::string(rules::keys::kClusterLocal) + ", the platform's default");
     }
     if (const YAML::Node p = doc["podSubnetCIDR"]; p && !p.IsNull()) {
       cidrs(p, source_ + ": podSubnetCIDR", rules::SubnetRole::Pod, local.subnets);
@@ -242,6 +264,25 @@ class Parser {
       member.origin = "member " + member.name + " (" + at + ")";
       config.members.push_back(std::move(member));
     }
+  }
+
+  void parseExemptions(const YAML::Node& node, Exemptions& exemptions) {
+    expectKeys(node, "exemptions", {"namespaces", "usernames", "groups"});
+    auto patterns = [&](const char* key, std::vector<std::string>& out) {
+      const YAML::Node list = node[key];
+      if (!list || list.IsNull()) return;
+      const std::string at = std::string("exemptions.") + key;
+      if (!list.IsSequence()) fail(list, at, "expected a list of names");
+      for (std::size_t i = 0; i < list.size(); ++i) {
+        const std::string p = at + "[" + std::to_string(i) + "]";
+        const std::string pattern = scalar(list[i], p);
+        if (std::string why = exemptionPatternError(pattern); !why.empty()) fail(list[i], p, why);
+        out.push_back(pattern);
+      }
+    };
+    patterns("namespaces", exemptions.namespaces);
+    patterns("usernames", exemptions.usernames);
+    patterns("groups", exemptions.groups);
   }
 
   void parseCluster(const YAML::Node& node, ClusterSettings& cluster) {
@@ -302,6 +343,8 @@ class Parser {
   }
 
   Config& finish(Config& config) {
+    config.notes.insert(config.notes.end(), notes_.begin(), notes_.end());
+    config.settings.inherit();
     // The ClusterConfiguration Secret fills the local cluster later; serve reports what it read.
     if (!config.cluster.secretName.empty()) return config;
     const bool hasPod = hasRole(config.local.subnets, rules::SubnetRole::Pod);
@@ -325,6 +368,9 @@ class Parser {
 
   std::string source_;
   std::filesystem::path baseDir_;
+
+ public:
+  std::vector<std::string> notes_;  // what was assumed while parsing
 };
 
 }  // namespace
@@ -363,6 +409,7 @@ ClusterConfigurationResult parseClusterConfiguration(const std::string& text,
   try {
     Parser parser(source, ".");
     result.local = parser.clusterConfiguration(text);
+    if (!parser.notes_.empty()) result.note = parser.notes_.front();
   } catch (const ConfigError& e) {
     result.error = e.message;
   } catch (const YAML::Exception& e) {

@@ -8,11 +8,15 @@
 
 #include "rules/alliance.h"
 #include "rules/options.h"
+#include "webhook/exemptions.h"
 
 namespace aw::webhook {
 
 enum class Mode { Enforce, Audit };
 std::string_view modeName(Mode m);
+
+// On UPDATE, what a deny finding that the old object has too does (SPEC §4.1).
+enum class ExistingViolations { Warn, Deny };
 
 struct ClusterSettings {
   bool present = false;  // a `cluster:` block was written
@@ -26,6 +30,8 @@ struct ClusterSettings {
 
 struct Config {
   Mode mode = Mode::Enforce;
+  ExistingViolations existingViolations = ExistingViolations::Warn;
+  Exemptions exemptions;
   rules::LocalCluster local;
   std::vector<rules::Member> members;
   rules::Settings settings;
@@ -47,9 +53,12 @@ struct ConfigResult {
 // clusterDomain, podSubnetCIDR and serviceSubnetCIDR as a local cluster. `source` names it in
 // errors and in the paths findings cite ("Secret kube-system/d8-cluster-configuration:
 // podSubnetCIDR").
+// A document without clusterDomain means cluster.local, the platform's default; `note` then
+// says so.
 struct ClusterConfigurationResult {
   std::optional<rules::LocalCluster> local;
   std::string error;  // "SOURCE:LINE: key: what is wrong"
+  std::string note;   // what was assumed, for a start-up note or log line
 };
 ClusterConfigurationResult parseClusterConfiguration(const std::string& text,
                                                      const std::string& source);

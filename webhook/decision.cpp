@@ -8,6 +8,8 @@ namespace {
 
 constexpr std::string_view kSeparator = "; ";
 constexpr std::string_view kAuditPrefix = "[audit] ";
+// A deny finding the old object of an UPDATE has too (rules::markExisting): it warns.
+constexpr std::string_view kExistingPrefix = "[existing] ";
 
 void appendJoined(std::string& to, const std::string& text) {
   if (!to.empty()) to += kSeparator;
@@ -110,10 +112,16 @@ Decision decide(const rules::Outcome& outcome, Mode mode) {
   Listed warnings{r.warnings};
   for (const rules::Finding& f : outcome.findings) {
     const bool wouldDeny = f.action == rules::Action::Deny && mode == Mode::Audit;
-    d.findings.push_back({&f, wouldDeny ? rules::Action::Audit : f.action});
+    const bool existing = f.action == rules::Action::Deny && f.existing && mode == Mode::Enforce;
+    d.findings.push_back({&f, wouldDeny  ? rules::Action::Audit
+                              : existing ? rules::Action::Warn
+                                         : f.action});
     switch (f.action) {
       case rules::Action::Deny:
-        if (mode == Mode::Enforce) {
+        if (existing) {
+          warnings.add(std::string(kExistingPrefix) + f.text());
+          raise(2, "warn");
+        } else if (mode == Mode::Enforce) {
           denial.add(f.text());
           raise(3, "deny");
         } else {

@@ -30,11 +30,25 @@ HttpResult AdmissionHandler::handle(Endpoint endpoint, std::string_view body) co
   }
   const AdmissionRequest& req = *decoded.request;
   const std::shared_ptr<const Snapshot> snapshot = state_.current();
-  const rules::Context context{snapshot->alliance, snapshot->config.settings};
+  const Config& config = snapshot->config;
+  const rules::Context context{snapshot->alliance, config.settings};
   const rules::Request request = req.toRulesRequest();
-  const rules::Outcome outcome = endpoint == Endpoint::Validate ? rules::validate(request, context)
-                                                                : rules::mutate(request, context);
-  const Decision decision = decide(outcome, snapshot->config.mode);
+
+  // Exempt requests of the kinds the webhook checks are allowed without asking the rules.
+  // `exempt` says why, and is empty for every other request.
+  const std::string exempt =
+      request.kind == nullptr ? std::string()
+                              : config.exemptions.match(req.namespace_, req.username, req.groups);
+  rules::Outcome outcome;  // the decision points into it
+  Decision decision{allowed(), "exempt", {}};
+  if (exempt.empty()) {
+    outcome = endpoint == Endpoint::Validate ? rules::validate(request, context)
+                                             : rules::mutate(request, context);
+    if (config.existingViolations == ExistingViolations::Warn) {
+      rules::markExisting(outcome, request, context);
+    }
+    decision = decide(outcome, config.mode);
+  }
   std::string out = encodeAdmissionReview(req.apiVersion, req.uid, decision.response);
 
   const double seconds =
@@ -65,6 +79,7 @@ HttpResult AdmissionHandler::handle(Endpoint endpoint, std::string_view body) co
         {"dry_run", req.dryRun},
         {"duration_ms", seconds * 1000.0},
     };
+    if (!exempt.empty()) fields["exempt"] = exempt;
     if (!decision.response.patch.empty()) fields["patched"] = true;
     log::info("admission", fields);
   }

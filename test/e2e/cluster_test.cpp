@@ -180,6 +180,36 @@ TEST(Cluster, AMulticlusterMemberCountsToo) {
   EXPECT_TRUE(c.deniedWith(kNewcomer, "IstioMulticluster cluster-m")) << c.verdict(kNewcomer);
 }
 
+// Between two members, multiNetworkAction applies only when both are reached through the
+// ingress gateway: a federation admitted after a single-network multicluster it overlaps gets
+// `action`, while its overlap with the (multi-network) local cluster keeps multiNetworkAction.
+TEST(Cluster, AnOverlapWithASingleNetworkMemberGetsActionWhicheverComesSecond) {
+  Cluster c("rules:\n  subnet-overlap: {multiNetworkAction: warn}\n");
+  Json flat = {
+      {"apiVersion", "deckhouse.io/v1alpha1"},
+      {"kind", "IstioMulticluster"},
+      {"metadata",
+       {{"name", "flat"},
+        {"annotations",
+         {{"alliance-webhook.io/pod-subnet-cidr", "10.120.0.0/16"},
+          {"alliance-webhook.io/service-subnet-cidr", "10.230.0.0/16"},
+          {"alliance-webhook.io/cluster-domain", "cluster-a.local"}}}}},
+      {"spec", {{"enableIngressGateway", false}, {"metadata", {{"endpoint", "https://f/"}}}}}};
+  c.fake().put(kMulticlusters, flat);
+  const Json overlapsFlat =
+      storedFederation("cluster-n", "cluster-n.local", "10.120.0.0/17", "10.231.0.0/16");
+  EXPECT_TRUE(c.deniedWith(overlapsFlat,
+                           "subnet-overlap: metadata.annotations[alliance-webhook.io/"
+                           "pod-subnet-cidr]: pod subnet 10.120.0.0/17 overlaps pod subnet "
+                           "10.120.0.0/16 of IstioMulticluster flat"))
+      << c.verdict(overlapsFlat);
+  const Json overlapsLocal =
+      storedFederation("cluster-l", "cluster-l.local", "10.111.0.0/17", "10.232.0.0/16");
+  const Json r = c.ask(overlapsLocal);
+  EXPECT_EQ(r.value("allowed", false), true) << r.dump();
+  EXPECT_EQ(r["warnings"].size(), 1u) << r.dump();
+}
+
 TEST(Cluster, TheClusterConfigurationSecretIsTheLocalClusterAndItsChangesAreFollowed) {
   Cluster c;
   // The local cluster comes from the Secret: a member overlapping its pod subnet is denied.

@@ -3,6 +3,7 @@
 
 #include <sstream>
 
+#include "rules/registry.h"
 #include "test/support/process.h"
 #include "webhook/config.h"
 
@@ -74,6 +75,38 @@ TEST(Readme, TheExampleConfigurationLoads) {
       webhook::loadConfig(std::string(AW_SOURCE_DIR) + "/examples/config.yaml");
   ASSERT_TRUE(r.config) << r.error;
   EXPECT_TRUE(r.config->notes.empty());
+}
+
+// The README's rules table is the registry's: every rule once, in order, with its kinds and its
+// default action.
+TEST(Readme, TheRulesTableIsTheRegistry) {
+  const std::string text = readme();
+  const auto section = text.find("\n## Rules\n");
+  ASSERT_NE(section, std::string::npos);
+  std::vector<std::string> rows;
+  std::istringstream in(text.substr(section));
+  bool inTable = false;
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("| rule id |", 0) == 0) {
+      inTable = true;
+    } else if (inTable && line.rfind("| `", 0) == 0) {
+      rows.push_back(line);
+    } else if (inTable && !line.starts_with("|")) {
+      break;
+    }
+  }
+  const auto rules = rules::registry();
+  ASSERT_EQ(rows.size(), rules.size());
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const rules::RuleInfo& rule = rules[i];
+    std::string kinds;
+    for (rules::KindId k : rule.kinds) {
+      kinds += (kinds.empty() ? "" : ", ") + std::string(rules::kindInfo(k).kind);
+    }
+    const std::string prefix = "| `" + std::string(rule.id) + "` | " + kinds + " | " +
+                               std::string(rule.options.front().defaultValue) + " | ";
+    EXPECT_EQ(rows[i].substr(0, prefix.size()), prefix) << rows[i];
+  }
 }
 
 }  // namespace

@@ -1,6 +1,5 @@
 // End to end: the real binary, real TLS on loopback, a client that verifies the CA chain.
 #include <gtest/gtest.h>
-#include <openssl/evp.h>
 #include <signal.h>
 
 #include <atomic>
@@ -475,16 +474,6 @@ json serviceEntry(const json& spec) {
           {"spec", spec}};
 }
 
-std::string decodeBase64(const std::string& in) {
-  std::string out(in.size(), '\0');
-  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(in.data()),
-                                static_cast<int>(in.size()));
-  out.resize(static_cast<std::size_t>(n));
-  while (!in.empty() && in.back() == '=' && !out.empty() && out.back() == '\0') out.pop_back();
-  return out;
-}
-
 TEST_F(Served, MutateFillsServiceEntryDefaultsAsAJsonPatch) {
   const json se = serviceEntry({{"hosts", {"bar.ns.svc.cluster-c.local"}},
                                 {"ports", {{{"number", 8080}, {"name", "http-api"}}}},
@@ -492,7 +481,7 @@ TEST_F(Served, MutateFillsServiceEntryDefaultsAsAJsonPatch) {
   json resp = responseOf(post(*server_, "/mutate", review(se)).body);
   EXPECT_EQ(resp["allowed"], true);
   ASSERT_EQ(resp["patchType"], "JSONPatch") << resp.dump();
-  const json patch = json::parse(decodeBase64(resp["patch"]));
+  const json patch = patchOf(resp);
   const json patched = se.patch(patch);
   EXPECT_EQ(patched["spec"]["ports"][0]["protocol"], "HTTP");
   EXPECT_EQ(patched["spec"]["resolution"], "STATIC");

@@ -21,6 +21,7 @@ TEST(Registry, RulesOfSpecSection5InOrder) {
   const std::vector<Expected> expected = {
       {"service-port-names", {KindId::Service}, "deny", false},
       {"service-port-protocol", {KindId::Service}, "warn", false},
+      {"public-service-label", {KindId::Service}, "warn", false},
       {"federation-trust-domain", {KindId::IstioFederation}, "deny", false},
       {"multicluster-cluster-domain", {KindId::IstioMulticluster}, "deny", false},
       {"subnet-overlap", {KindId::IstioFederation, KindId::IstioMulticluster}, "deny", false},
@@ -58,14 +59,15 @@ std::vector<std::string_view> valuesOf(std::string_view rule, std::string_view k
 TEST(Registry, OptionsOfSpecSection5) {
   using V = std::vector<std::string_view>;
   const V actions = {"deny", "warn", "audit", "off"};
-  for (std::string_view id :
-       {"service-port-names", "service-port-protocol", "federation-trust-domain",
-        "multicluster-cluster-domain", "subnet-overlap", "serviceentry-ports"}) {
+  for (std::string_view id : {"service-port-names", "service-port-protocol", "public-service-label",
+                              "federation-trust-domain", "multicluster-cluster-domain",
+                              "subnet-overlap", "serviceentry-ports"}) {
     EXPECT_EQ(valuesOf(id, "action"), actions) << id;
   }
   EXPECT_EQ(valuesOf("service-port-protocol", "scope"), (V{"public", "all"}));
   EXPECT_EQ(valuesOf("subnet-overlap", "multiNetworkAction"), actions);
   EXPECT_EQ(valuesOf("subnet-overlap", "unknownSubnets"), (V{"allow", "warn", "deny"}));
+  EXPECT_EQ(valuesOf("multicluster-cluster-domain", "unknownDomain"), (V{"allow", "warn", "deny"}));
   EXPECT_EQ(valuesOf("serviceentry-defaults", "action"), (V{"on", "off"}));
 
   const Settings defaults;
@@ -73,6 +75,7 @@ TEST(Registry, OptionsOfSpecSection5) {
   EXPECT_EQ(defaults.of("subnet-overlap").get("multiNetworkAction"), "deny");
   EXPECT_EQ(defaults.of("subnet-overlap").get("unknownSubnets"), "warn");
   EXPECT_EQ(defaults.of("subnet-overlap").action("unknownSubnets"), Action::Warn);
+  EXPECT_EQ(defaults.of("multicluster-cluster-domain").action("unknownDomain"), Action::Warn);
   EXPECT_TRUE(defaults.of("serviceentry-defaults").enabled());
 }
 

@@ -1,4 +1,4 @@
-// serviceentry-ports: every case of fixtures/federation-trust-domain.yaml.
+// serviceentry-ports: every case of fixtures/serviceentry-ports.yaml.
 #include <gtest/gtest.h>
 
 #include "test/support/rule_fixture.h"

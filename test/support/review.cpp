@@ -1,5 +1,7 @@
 #include "test/support/review.h"
 
+#include <openssl/evp.h>
+
 namespace aw::test {
 
 using nlohmann::json;
@@ -25,9 +27,9 @@ json review(const json& object, const ReviewOptions& o) {
       {"name", meta.value("name", "")},
       {"operation", o.operation},
       {"userInfo",
-       {{"username", "admin"},
+       {{"username", o.username},
         {"uid", "014fbff9a07c"},
-        {"groups", {"system:authenticated", "my-admin-group"}},
+        {"groups", o.groups},
         {"extra", {{"some-key", {"some-value1", "some-value2"}}}}}},
       {"object", o.operation == "DELETE" ? json(nullptr) : object},
       {"oldObject", o.oldObject},
@@ -65,6 +67,21 @@ json federation(const std::string& name, const std::string& trustDomain, const s
 
 json responseOf(const std::string& body) {
   return json::parse(body).at("response");
+}
+
+json patchOf(const json& response) {
+  if (!response.contains("patch")) return nullptr;
+  const std::string in = response["patch"].get<std::string>();
+  std::string out(in.size(), '\0');
+  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(in.data()),
+                                static_cast<int>(in.size()));
+  out.resize(n < 0 ? 0 : static_cast<std::size_t>(n));
+  // EVP_DecodeBlock counts the padding as zero bytes.
+  for (std::size_t pad = in.size() - in.find_last_not_of('=') - 1; pad > 0 && !out.empty(); --pad) {
+    out.pop_back();
+  }
+  return json::parse(out);
 }
 
 }  // namespace aw::test

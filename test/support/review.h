@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 namespace aw::test {
 
@@ -12,6 +13,8 @@ struct ReviewOptions {
   std::string operation = "CREATE";
   bool dryRun = false;
   nlohmann::json oldObject = nullptr;
+  std::string username = "admin";
+  std::vector<std::string> groups = {"system:authenticated", "my-admin-group"};
 };
 
 // Group, version and kind are read from the object's apiVersion and kind.
@@ -25,5 +28,8 @@ nlohmann::json federation(const std::string& name, const std::string& trustDomai
 
 // The response object of an AdmissionReview answer (parsed); throws if absent.
 nlohmann::json responseOf(const std::string& body);
+
+// The JSONPatch of a response object (base64-decoded and parsed); null when it has none.
+nlohmann::json patchOf(const nlohmann::json& response);
 
 }  // namespace aw::test

@@ -57,11 +57,58 @@ rules:
   EXPECT_TRUE(c.notes.empty());
 }
 
+TEST(Config, ExemptionsAndExistingViolations) {
+  ConfigResult r = parse(R"(existingViolations: deny
+exemptions:
+  namespaces: [kube-system, "d8-*"]
+  usernames: ["system:serviceaccount:ops:*"]
+  groups: [platform-admins]
+)");
+  ASSERT_TRUE(r.config) << r.error;
+  const Config& c = *r.config;
+  EXPECT_EQ(c.existingViolations, ExistingViolations::Deny);
+  EXPECT_EQ(c.exemptions.match("d8-system", "bob", {}),
+            "namespace d8-system (exemptions.namespaces: d8-*)");
+  EXPECT_EQ(c.exemptions.match("kube-system", "", {}),
+            "namespace kube-system (exemptions.namespaces: kube-system)");
+  EXPECT_EQ(c.exemptions.match("kube-systems", "bob", {"dev"}), "");
+  EXPECT_EQ(
+      c.exemptions.match("", "system:serviceaccount:ops:ci", {}),
+      "user system:serviceaccount:ops:ci (exemptions.usernames: system:serviceaccount:ops:*)");
+  EXPECT_EQ(c.exemptions.match("prod", "bob", {"dev", "platform-admins"}),
+            "group platform-admins (exemptions.groups: platform-admins)");
+  EXPECT_EQ(parse("").config->existingViolations, ExistingViolations::Warn);
+}
+
+TEST(Config, PortProtocolScopeFollowsPortNamesUnlessSet) {
+  EXPECT_EQ(parse("").config->settings.of("service-port-protocol").get("scope"), "public");
+  ConfigResult all = parse("rules:\n  service-port-names: {scope: all}\n");
+  EXPECT_EQ(all.config->settings.of("service-port-protocol").get("scope"), "all");
+  ConfigResult own = parse(
+      "rules:\n  service-port-names: {scope: all}\n  service-port-protocol: {scope: public}\n");
+  EXPECT_EQ(own.config->settings.of("service-port-protocol").get("scope"), "public");
+}
+
 TEST(Config, ErrorsNameTheLineAndTheKeyPath) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"mode: strict\n", "config.yaml:1: mode: \"strict\" is not one of enforce, audit"},
       {"mod: audit\n",
-       "config.yaml:1: mod: unknown key (known keys: mode, localCluster, members, cluster, rules)"},
+       "config.yaml:1: mod: unknown key (known keys: mode, existingViolations, exemptions, "
+       "localCluster, members, cluster, rules)"},
+      {"existingViolations: allow\n",
+       "config.yaml:1: existingViolations: \"allow\" is not one of warn, deny"},
+      {"exemptions:\n  namespace: [a]\n",
+       "config.yaml:2: exemptions.namespace: unknown key (known keys: namespaces, usernames, "
+       "groups)"},
+      {"exemptions:\n  namespaces: d8-*\n",
+       "config.yaml:2: exemptions.namespaces: expected a list of names"},
+      {"exemptions:\n  groups: [admins, \"*\"]\n",
+       "config.yaml:2: exemptions.groups[1]: \"*\" alone would exempt every request and switch "
+       "the webhook off"},
+      {"exemptions:\n  usernames: [\"*-admin\"]\n",
+       "config.yaml:2: exemptions.usernames[0]: \"*-admin\": only a trailing * is supported"},
+      {"exemptions:\n  namespaces: [\"\"]\n",
+       "config.yaml:2: exemptions.namespaces[0]: empty: write a name"},
       {"rules:\n  service-port-names: { acton: deny }\n",
        "config.yaml:2: rules.service-port-names.acton: unknown key (known keys: action, scope)"},
       {"rules:\n  service-port-names: { action: block }\n",
