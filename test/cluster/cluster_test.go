@@ -38,6 +38,7 @@ func TestCluster(t *testing.T) {
 		{"ServiceEntryDefaults", testServiceEntryDefaults},
 		{"AuditOverlay", testAuditOverlay},
 		{"DeletingServiceLosesFinalizer", testDeletingServiceLosesFinalizer},
+		{"ExistingViolation", testExistingViolation},
 		{"CertificateRotation", testCertificateRotation},
 		{"WebhookStopped", testWebhookStopped},
 	} {
@@ -81,6 +82,8 @@ func setUp(t *testing.T) *env {
 	// finalizer, then deleted: it stays, being deleted, until the finalizer is removed.
 	e.must(t, "apply", "-f", "old-bar-service.yaml")
 	e.must(t, "delete", "-f", "old-bar-service.yaml", "--wait=false")
+	// Another, not being deleted, for the existing-violation rules.
+	e.must(t, "apply", "-f", "legacy-service.yaml")
 
 	e.writeWebhookKubeconfig(t)
 	e.syncConfigMap(t)
@@ -490,6 +493,27 @@ func testDeletingServiceLosesFinalizer(t *testing.T, e *env) {
 		out, err := e.kubectl("get", "service", "old-bar")
 		return err != nil && strings.Contains(out, "(NotFound)"), out
 	})
+}
+
+// A Service made before the webhook, with an unnamed port: labelling it is allowed with the
+// violation it already had as an "[existing]" warning; giving the port another number introduces
+// a violation and is denied; a second unnamed port never reaches the webhook.
+func testExistingViolation(t *testing.T, e *env) {
+	const finding = "service-port-names: spec.ports[0]: port %d/TCP has no name, and public federation services need a name on every port (add for example name: tcp-%d)"
+	out := e.must(t, "label", "service", "legacy", "team=payments")
+	expectOutput(t, "kubectl label service legacy team=payments", out,
+		"Warning: [existing] "+fmt.Sprintf(finding, 9090, 9090)+"\nservice/legacy labeled\n")
+	out = e.mustFail(t, "patch", "service", "legacy", "--type=json", "-p", `[{"op":"replace","path":"/spec/ports/0/port","value":9091}]`)
+	expectOutput(t, "kubectl patch service legacy (port 9091)", out,
+		`Error from server (Forbidden): admission webhook "services.alliance-webhook.io" denied the request: `+fmt.Sprintf(finding, 9091, 9091)+"\n")
+	out = e.mustFail(t, "apply", "-f", "legacy-two-ports.yaml")
+	expectPrefix(t, "kubectl apply -f legacy-two-ports.yaml", out, `The Service "legacy" is invalid: `)
+	if strings.Contains(out, "alliance-webhook") {
+		t.Errorf("a second unnamed port reached the webhook:\n%s", out)
+	}
+	if got := lookup(e.getJSON(t, "service", "legacy"), "spec.ports"); len(got.([]any)) != 1 {
+		t.Errorf("service legacy: ports %v", got)
+	}
 }
 
 // The certificate is rotated on disk (a new one from the same CA, by certs/make-certs.sh, moved
