@@ -478,7 +478,7 @@ std::vector<std::size_t> CidrIndex::overlapping(const Cidr& query) const {
   const int start = familyOffset(q.v6);
   const auto extendProbe = [&] {
     const int bit = probe.prefix;
-    const auto byte = static_cast<std::size_t>(start + bit / 8);
+    const auto byte = static_cast<std::size_t>(start) + static_cast<std::size_t>(bit / 8);
     probe.addr[byte] =
         static_cast<std::uint8_t>(probe.addr[byte] | (q.addr[byte] & (0x80 >> (bit % 8))));
     ++probe.prefix;

@@ -96,7 +96,8 @@ class ClusterSync::MemberTable : public kube::ReflectorSink {
 // A version that cannot be read is refused and the one before stays in force.
 class ClusterSync::SecretSource : public kube::ReflectorSink {
  public:
-  SecretSource(std::string ns, std::string name, StateComposer& composer, Metrics& metrics)
+  SecretSource(const std::string& ns, const std::string& name, StateComposer& composer,
+               Metrics& metrics)
       : label_("Secret " + ns + "/" + name), composer_(composer), metrics_(metrics) {}
 
   // Why no version could be used yet (once the Secret was fetched); empty otherwise.

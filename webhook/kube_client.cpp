@@ -12,7 +12,8 @@ namespace aw::webhook::kube {
 
 namespace {
 
-constexpr std::size_t kMaxErrorBody = 64 * 1024;  // a Status is small; keep no more of it
+constexpr std::size_t kMaxErrorBody =
+    std::size_t{64} * 1024;  // a Status is small; keep no more of it
 
 struct BioFree {
   void operator()(BIO* b) const { BIO_free(b); }

@@ -53,7 +53,8 @@ struct ReflectorOptions {
   std::chrono::milliseconds backoffMax{30000};
   // While the collection does not exist (404: its CRD is not installed), how often to look again.
   std::chrono::milliseconds absentRetry{30000};
-  std::size_t maxEventBytes = 16 * 1024 * 1024;  // one watch event line; above: malformed
+  std::size_t maxEventBytes =
+      std::size_t{16} * 1024 * 1024;  // one watch event line; above: malformed
 };
 
 // What the reflector has been through, for /readyz, metrics and logs.
