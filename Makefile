@@ -7,7 +7,8 @@ CERT_DIR ?= certs/out
 CONFIG ?= examples/config.yaml
 BIN := $(BUILD_DIR)/alliance-webhook
 
-.PHONY: all deps build test run certs clean fmt lint image deploy undeploy bench soak test-asan fuzz
+.PHONY: all deps build test run certs clean fmt lint image deploy undeploy bench soak test-asan fuzz \
+	test-cluster
 
 all: build
 
@@ -25,6 +26,12 @@ test: build
 # The whole ctest suite built with AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/).
 test-asan: deps
 	scripts/sanitize.sh
+
+# The webhook behind a real kube-apiserver, driven by kubectl (test/cluster/): builds kube-apiserver,
+# kubectl and etcd with Go into build/cluster/ (once; the Go build cache keeps the rest).
+test-cluster: build
+	@scripts/ensure-packages.sh test/cluster/packages.txt
+	test/cluster/run.sh
 
 # libFuzzer targets (clang-14) run for FUZZ_SECONDS each; reproducers land in build-fuzz/artifacts/.
 FUZZ_SECONDS ?= 60
