@@ -441,7 +441,7 @@ struct ConnectionServer::Impl {
         if (c.peerClosed) return close(s);
         if (c.firstByte != Clock::time_point{}) c.since = Clock::now();  // idle from now
         c.firstByte = {};
-        return arm(s, EPOLLIN);
+        return waitReadable(s);
       }
       if (c.firstByte == Clock::time_point{}) c.firstByte = Clock::now();  // pipelined
       if (!c.haveHead) {
@@ -495,7 +495,13 @@ struct ConnectionServer::Impl {
         ::send(c.fd, kContinue.data(), kContinue.size(), MSG_NOSIGNAL);
       }
     }
-    arm(s, EPOLLIN);
+    waitReadable(s);
+  }
+  // Bytes OpenSSL has already taken from the socket (read-ahead) raise no epoll event: when it
+  // holds some, the connection is made ready at once instead (EPOLLOUT fires straight away).
+  void waitReadable(Slot& s) {
+    const bool pending = s.c.ssl != nullptr && SSL_has_pending(s.c.ssl) == 1;
+    arm(s, pending ? EPOLLIN | EPOLLOUT : EPOLLIN);
   }
 
   // Runs httplib on the request in c.in[0, total) and starts writing its response. True when
