@@ -154,5 +154,24 @@ TEST(Drain, IdleKeepAliveConnectionsAreClosedAfterTheDelay) {
   ::close(plain);
 }
 
+TEST(Drain, TheNewFlagsAreChecked) {
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"--shutdown-delay", "30s", "--shutdown-timeout", "20s"},
+       "--shutdown-delay must not be longer than --shutdown-timeout"},
+      {{"--shutdown-timeout", "soon"}, "--shutdown-timeout soon: expected a duration"},
+      {{"--body-budget", "1Mi"}, "--body-budget 1Mi: must hold at least one 8 MiB body"},
+      {{"--body-budget", "lots"}, "--body-budget lots: expected a size"},
+      {{"--max-connections", "0"}, "--max-connections 0: expected a whole number from 1"},
+  };
+  for (const auto& [flags, message] : cases) {
+    std::vector<std::string> argv = {AW_BINARY, "serve", "--tls-cert", devCerts().cert.string(),
+                                     "--tls-key", devCerts().key.string()};
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    const RunResult r = run(argv);
+    EXPECT_EQ(r.status, 2) << flags.front();
+    EXPECT_NE(r.err.find(message), std::string::npos) << r.err;
+  }
+}
+
 }  // namespace
 }  // namespace aw::test
