@@ -18,7 +18,7 @@
 #   BENCH_OPEN_CONNS=8        connections of the open-loop client
 #   BENCH_PORT=auto           TLS port on 127.0.0.1 (auto: a free one in 20000-29999)
 #   BENCH_PAYLOADS="service federation se100 se1m"
-#   BENCH_PARTS="wrk open floor conns ready callgrind micro cluster"   which parts to run
+#   BENCH_PARTS="wrk open floor syscalls conns ready callgrind micro cluster"   which parts to run
 #   BENCH_CLUSTER_ARGS="20 0 1000 10000"   cluster: rounds, then member counts
 #   BENCH_MICRO_ARGS="--benchmark_min_time=0.2 --benchmark_repetitions=3"
 #   BENCH_SOAK_REQUESTS=1000000  BENCH_SOAK_CONNS=16  BENCH_SOAK_MAX_SECONDS=1800
@@ -44,7 +44,7 @@ RATE_SE1M=${BENCH_RATE_SE1M:-20}
 OPEN_CONNS=${BENCH_OPEN_CONNS:-8}
 PORT=${BENCH_PORT:-auto}
 PAYLOADS=${BENCH_PAYLOADS:-service federation se100 se1m}
-PARTS=${BENCH_PARTS:-wrk open floor conns ready callgrind micro cluster}
+PARTS=${BENCH_PARTS:-wrk open floor syscalls conns ready callgrind micro cluster}
 CLUSTER_ARGS=${BENCH_CLUSTER_ARGS:-20 0 1000 10000}
 MICRO_ARGS=${BENCH_MICRO_ARGS:---benchmark_min_time=0.2 --benchmark_repetitions=3}
 SOAK_REQUESTS=${BENCH_SOAK_REQUESTS:-1000000}
@@ -313,6 +313,41 @@ if has_part floor; then
     start_server
     run_wrk floor.wrk16 16 /healthz ""
     say "  run $r: wrk -c16: $(last floor.wrk16.rps) req/s, $(last floor.wrk16.cpu_us) us CPU/req ($(last floor.wrk16.sys_us) us system), server had $(last floor.wrk16.server_cpu_pct)% of CPU $SCPU"
+    stop_server
+  done
+  # The same request to cpp-httplib's own SSLServer (what the connection layer replaced).
+  say "== floor: GET /healthz to cpp-httplib 0.11.4's own SSLServer (thread per connection), same certificate"
+  for r in $(seq "$REPEAT"); do
+    taskset -c "$SCPU" "$BENCH_DIR/bench/aw_bench_httplib_floor" "$PORT" "$cert_dir/tls.crt" "$cert_dir/tls.key" &
+    server_pid=$!
+    sleep 0.5
+    run_wrk floor_httplib.wrk16 16 /healthz ""
+    say "  run $r: wrk -c16: $(last floor_httplib.wrk16.rps) req/s, $(last floor_httplib.wrk16.cpu_us) us CPU/req ($(last floor_httplib.wrk16.sys_us) us system), server had $(last floor_httplib.wrk16.server_cpu_pct)% of CPU $SCPU"
+    stop_server
+  done
+fi
+
+# ---- system calls per request (strace -c on the server while wrk runs) -------------------------
+if has_part syscalls; then
+  say ""
+  say "== system calls per request: strace -c -f on the server, wrk -c16 for 3 s (strace slows it: counts only)"
+  for what in floor service; do
+    path=/healthz file=""
+    [ "$what" = service ] && path=/validate file=$(payload_field service 3)
+    start_server
+    strace -c -f -q -o "$out/strace.$what.txt" -p "$server_pid" &
+    strace_pid=$!
+    sleep 0.5
+    wrk_out=$(taskset -c "$LCPU" wrk -t1 -c16 -d3s --timeout 5s -s bench/post.lua \
+      "https://127.0.0.1:$PORT$path" -- ${file:+"$file"})
+    kill -INT "$strace_pid" 2>/dev/null || true
+    wait "$strace_pid" 2>/dev/null || true
+    requests=$(awk '$1 == "AWBENCH" && $2 == "requests" { print $3 }' <<<"$wrk_out")
+    calls=$(awk '$NF == "total" { print $4 }' "$out/strace.$what.txt")
+    per=$(awk -v c="${calls:-0}" -v n="${requests:-0}" 'BEGIN { if (n > 0) printf "%.1f", c / n; else print "?" }')
+    kv "$what.syscalls_per_req" "$per"
+    say "  $what ($path): $per system calls per request ($calls in $requests requests); by call:"
+    awk 'NR > 2 && $NF != "total" && $1 !~ /^-/ && NF >= 5 { printf "    %-14s %.2f\n", $NF, $4 / n }' n="${requests:-1}" "$out/strace.$what.txt" | head -8
     stop_server
   done
 fi

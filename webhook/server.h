@@ -12,14 +12,12 @@
 #include <string>
 #include <thread>
 
+#include "webhook/connection_server.h"
 #include "webhook/handler.h"
+#include "webhook/http_stream.h"
 #include "webhook/metrics.h"
 #include "webhook/state.h"
 #include "webhook/tls.h"
-
-namespace httplib {
-class Server;
-}
 
 namespace aw::webhook {
 
@@ -34,14 +32,13 @@ struct ServerOptions {
   std::optional<std::filesystem::path> configFile;  // reloaded when it changes
   bool auditOnly = false;
 
-  // One thread per open connection (idle keep-alive included), started as connections come:
-  // `workers` at most (a held connection costs ~48 KiB: 1024 fit the pod's 128 MiB limit).
-  std::size_t minWorkers = 4;  // kept while idle
-  std::size_t workers = 1024;
+  // The connection layer (webhook/connection_server.h): budgets, not thread counts.
+  std::size_t maxConnections = 4096;            // on --listen; the metrics port has 64 more
+  std::size_t bodyBudget = 64 * 1024 * 1024;    // request bytes buffered, all connections
+  std::size_t workers = 0;                      // threads running requests; 0: CPUs, 4 to 8
   std::size_t maxBodyBytes = 8 * 1024 * 1024;  // above: 413
-  int readTimeoutSeconds = 10;
-  int writeTimeoutSeconds = 10;
-  int keepAliveTimeoutSeconds = 10;  // idle keep-alive connections close after this
+  std::chrono::milliseconds shutdownDelay{5000};    // SIGTERM: served as before this long
+  std::chrono::milliseconds shutdownTimeout{20000};  // SIGTERM: exit after this at the latest
   std::size_t keepAliveMaxRequests = 1000000;
   std::chrono::milliseconds reloadInterval{1000};
 };
@@ -63,13 +60,17 @@ class AdmissionServer {
 
   // Binds the ports. False with a message when a port cannot be bound.
   bool bind(std::string& error);
-  // Serves until stop(); in-flight requests finish before it returns.
+  // Serves until a drain ends or stop().
   void run();
-  // Safe from any thread (the signal thread).
+  // SIGTERM: /readyz answers 503 at once; requests are served for shutdownDelay, then with
+  // Connection: close while idle connections are closed; run() returns when none is left, or
+  // after shutdownTimeout. Safe from any thread (the signal thread).
+  void drain();
+  // Stops at once (requests being processed finish first). Safe from any thread.
   void stop();
 
  private:
-  void routes(httplib::Server& server, bool admission);
+  void routes(HttpEngine& server, bool admission);
   void reloadLoop();
   void reloadConfig();
   void reloadCertificate();
@@ -82,9 +83,10 @@ class AdmissionServer {
   CertificateStore& certs_;
   Metrics& metrics_;
   AdmissionHandler handler_;
-  std::unique_ptr<httplib::Server> https_;
-  std::unique_ptr<httplib::Server> plain_;
-  std::thread plainThread_;
+  SslCtx tls_;
+  HttpEngine https_;
+  HttpEngine plain_;
+  std::unique_ptr<ConnectionServer> connections_;
   std::thread reloadThread_;
   std::mutex stopMutex_;
   std::condition_variable stopCv_;

@@ -131,4 +131,18 @@ bool configureServerContext(SSL_CTX& ctx, const CertificateStore& store,
   return true;
 }
 
+SslCtx newServerContext(const CertificateStore& store, const std::string& clientCaFile,
+                        std::string& error) {
+  SslCtx ctx(SSL_CTX_new(TLS_server_method()));
+  if (!ctx) {
+    error = "TLS setup failed: " + opensslErrors();
+    return nullptr;
+  }
+  if (!configureServerContext(*ctx, store, clientCaFile, error)) return nullptr;
+  SSL_CTX_set_mode(ctx.get(), SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+                                  SSL_MODE_RELEASE_BUFFERS);
+  SSL_CTX_set_read_ahead(ctx.get(), 1);
+  return ctx;
+}
+
 }  // namespace aw::webhook

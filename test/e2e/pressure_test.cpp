@@ -1,19 +1,20 @@
-// Connection pressure (issue 7, item 7): 500 connections that are held open without a request,
-// or with half of one, must not starve live requests. A live client's p99 over 200 sequential
-// requests on a fresh keep-alive connection stays within 10x of its p99 without the pressure.
-//
-// Fails today, for two reasons (known defects, listed in hostile_test.cpp):
-// - D8: httplib ties one worker thread to each connection for as long as it is open, and the
-//   server has 32: the 33rd connection (the live client's too) waits for a held one to time out;
-// - D14: httplib 0.11.4 checks an idle keep-alive connection every ~11 ms (poll 10 ms, sleep
-//   1 ms): with enough threads to hold them all, 400 idle connections take half a core from live
-//   requests. So the test also bounds the CPU the server spends merely holding them.
-// Each knownDefect mark below goes once its fix is in. The p99 of each phase is the best of five
-// runs and the unloaded p99 counts as at least 0.5 ms: on this shared two-core machine, noise
-// from other processes alone made single runs' p99 swing from 0.2 to 20 ms.
+// Connection pressure (issue 7 item 7, issue 16): connections held open without a request, or
+// with part of one, must not starve live requests, and cost next to nothing while held.
+// - 500 held connections (400 idle after the handshake, 100 with half a request): a live
+//   client's p99 over 200 sequential requests stays within 10x of its p99 without them, and
+//   holding them takes under 1% of a core (httplib 0.11.4 polled each idle connection every
+//   ~11 ms: 500 took half a core; D14 in hostile_test.cpp).
+// - 1,100 slow senders (more than httplib's 1,024 threads, which they used to hold all): normal
+//   requests keep a p99 under 50 ms.
+// - 20 concurrent 7 MiB bodies stay within the memory limit the Deployment declares; beyond the
+//   body budget they get 503 with Retry-After, never an out-of-memory kill.
+// The p99 of each phase is the best of five runs and the unloaded p99 counts as at least 0.5 ms:
+// on this shared two-core machine, noise from other processes alone made single runs' p99 swing
+// from 0.2 to 20 ms.
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -31,14 +32,13 @@ using nlohmann::json;
 using std::chrono::milliseconds;
 using Clock = std::chrono::steady_clock;
 
-const std::string kIdlePolling = "D14-idle-keep-alive-connections-polled-100-times-a-second";
-
 constexpr std::size_t kHeld = 500;      // connections held open by the "attacker"
 constexpr std::size_t kHalf = 100;      // of which this many sent half a request
 constexpr std::size_t kRequests = 200;  // sequential live requests measured
 constexpr double kMaxSlowdown = 10.0;   // allowed p99 ratio, loaded / unloaded
 constexpr double kNoiseFloorMs = 0.5;   // the unloaded p99 counts as at least this
-constexpr double kMaxHoldCpu = 0.10;    // CPU (cores) the server may spend holding them idle
+constexpr double kMaxHoldCpu = 0.01;    // CPU (cores) the server may spend holding them idle
+constexpr int kHoldSeconds = 3;         // measured over this long (CPU time counts in 10 ms ticks)
 
 struct Live {
   std::string error;              // empty: all requests answered correctly
@@ -131,10 +131,10 @@ TEST(Pressure, FiveHundredHeldConnectionsDoNotStarveLiveRequests) {
   std::this_thread::sleep_for(milliseconds(200));  // let the server take them all in
 
   const Live loaded = bestOf(5, server.port(), body, milliseconds(3000));
-  // What merely holding them costs the server: its CPU over one quiet second.
+  // What merely holding them costs the server: its CPU over quiet seconds.
   const double cpuBefore = processCpuSeconds(server.pid());
-  std::this_thread::sleep_for(milliseconds(1000));
-  const double holdCpu = processCpuSeconds(server.pid()) - cpuBefore;
+  std::this_thread::sleep_for(std::chrono::seconds(kHoldSeconds));
+  const double holdCpu = (processCpuSeconds(server.pid()) - cpuBefore) / kHoldSeconds;
   const std::size_t stillHeld = swarm.stillOpen();
   const ProcessStatus st = processStatus(server.pid());
   const double loadedP99 = percentile(loaded.latencyMs, 99);
@@ -179,9 +179,7 @@ TEST(Pressure, FiveHundredHeldConnectionsDoNotStarveLiveRequests) {
     idleCost.push_back("not measured: too few connections held");
   } else if (holdCpu > kMaxHoldCpu) {
     char buf[160];
-    std::snprintf(buf, sizeof buf,
-                  "holding them idle took %.0f%% of a core (limit %.0f%%): httplib polls every "
-                  "idle keep-alive connection about 90 times a second",
+    std::snprintf(buf, sizeof buf, "holding them idle took %.1f%% of a core (limit %.0f%%)",
                   holdCpu * 100, kMaxHoldCpu * 100);
     idleCost.push_back(buf);
   }
@@ -191,7 +189,144 @@ TEST(Pressure, FiveHundredHeldConnectionsDoNotStarveLiveRequests) {
                   << " held connections were still open at the end of the measurement";
   }
   for (const std::string& f : failures) ADD_FAILURE() << f;
-  knownDefect(kIdlePolling, idleCost);
+  for (const std::string& f : idleCost) ADD_FAILURE() << f;
+  EXPECT_TRUE(server.alive()) << server.log();
+}
+
+TEST(Pressure, ElevenHundredSlowSendersDoNotSlowNormalRequests) {
+  constexpr std::size_t kSlow = 1100;  // httplib had 1,024 threads: this many held them all
+  const long files = raiseFileLimit(8192);
+  if (files < static_cast<long>(kSlow) + 200) {
+    GTEST_SKIP() << "RLIMIT_NOFILE is " << files << ": cannot hold " << kSlow << " connections";
+  }
+  ServerProcess server;
+  const std::string body =
+      review(service("web", json::array({{{"port", 80}, {"protocol", "TCP"}}}))).dump();
+  ASSERT_EQ(measure(server.port(), body, 50, milliseconds(5000)).error, "");
+
+  // 1,100 connections, each sending a request one header byte at a time.
+  const auto setupStart = Clock::now();
+  ConnectionSwarm slow(server.port());
+  std::size_t handshaken = 0;
+  for (std::size_t opened = 0; opened < kSlow; opened += 100) {
+    handshaken += slow.open(100, milliseconds(8000));
+  }
+  slow.send(0, slow.size(), "POST /validate HTTP/1.1\r\nHost: localhost\r\n");
+  const double setupMs =
+      std::chrono::duration<double, std::milli>(Clock::now() - setupStart).count();
+  // A byte on every connection every ~0.5 s, while normal requests are measured.
+  std::atomic<bool> stop{false};
+  std::thread trickle([&] {
+    for (int i = 0; !stop.load(); ++i) {
+      slow.send(0, slow.size(), "X-Slow-" + std::to_string(i % 10));
+      for (int k = 0; k < 5 && !stop.load(); ++k) std::this_thread::sleep_for(milliseconds(100));
+    }
+  });
+  const Live loaded = bestOf(3, server.port(), body, milliseconds(5000));
+  stop = true;
+  trickle.join();
+  const std::size_t stillOpen = slow.stillOpen();
+  const ProcessStatus st = processStatus(server.pid());
+  const double p99 = loaded.error.empty() ? percentile(loaded.latencyMs, 99) : -1;
+  std::printf(
+      "%zu slow senders: %zu handshaken in %.0f ms, %zu still open after the measurement; "
+      "normal requests: %s; server %ld threads, RSS %ld MiB\n",
+      kSlow, handshaken, setupMs, stillOpen,
+      loaded.error.empty() ? describe(loaded).c_str() : loaded.error.c_str(), st.threads,
+      st.rssKiB / 1024);
+  RecordProperty("slow_senders_p99_ms", std::to_string(p99));
+  EXPECT_GE(handshaken, kSlow * 95 / 100) << "too few slow senders connected";
+  EXPECT_GE(stillOpen, handshaken * 95 / 100) << "the pressure was not on while measuring";
+  ASSERT_EQ(loaded.error, "");
+  EXPECT_LT(p99, 50.0) << "normal requests' p99 with 1,100 slow senders";
+  EXPECT_TRUE(server.alive()) << server.log();
+}
+
+// A valid AdmissionReview of a ServiceEntry of about `bytes` (endpoints, as a large mesh has).
+std::string serviceEntryReview(std::size_t bytes) {
+  json endpoints = json::array();
+  json se = {{"apiVersion", "networking.istio.io/v1beta1"},
+             {"kind", "ServiceEntry"},
+             {"metadata", {{"name", "payments-external"}, {"namespace", "payments"}}},
+             {"spec",
+              {{"hosts", {"api.payments.example.com"}},
+               {"ports", {{{"number", 443}, {"name", "https"}, {"protocol", "TLS"}}}},
+               {"resolution", "STATIC"}}}};
+  const std::size_t base = review(se).dump().size();
+  std::size_t size = base;
+  for (std::size_t e = 0; size < bytes; ++e) {
+    json ep = {{"address", "10." + std::to_string(e / 65536 % 256) + "." +
+                               std::to_string(e / 256 % 256) + "." + std::to_string(e % 256)},
+               {"ports", {{"https", 8443}}},
+               {"labels", {{"app", "payments"}, {"version", e % 2 ? "v2" : "v1"}}},
+               {"locality", e % 3 ? "eu-west/zone-a" : "eu-west/zone-b"}};
+    size += ep.dump().size() + 1;
+    endpoints.push_back(std::move(ep));
+  }
+  se["spec"]["endpoints"] = std::move(endpoints);
+  return review(se).dump();
+}
+
+// resources.limits.memory of the Deployment, in KiB (the documented limit).
+long deploymentMemoryLimitKiB() {
+  const std::string text = readFile(std::string(AW_SOURCE_DIR) + "/manifests/base/deployment.yaml");
+  const auto limits = text.find("limits:");
+  const auto memory = text.find("memory:", limits);
+  if (limits == std::string::npos || memory == std::string::npos) return -1;
+  const long mib = std::stol(text.substr(memory + 7));
+  return text.compare(text.find_first_not_of(" 0123456789", memory + 7), 2, "Mi") == 0 ? mib * 1024
+                                                                                          : -1;
+}
+
+TEST(Pressure, TwentySevenMebibyteBodiesStayWithinTheMemoryLimit) {
+  constexpr int kClients = 20;
+  const long limitKiB = deploymentMemoryLimitKiB();
+  ASSERT_GT(limitKiB, 0) << "no memory limit in manifests/base/deployment.yaml";
+  ServerProcess server;
+  const std::string body = serviceEntryReview(7 * 1024 * 1024);
+  const long idleKiB = processStatus(server.pid()).rssKiB;
+  std::atomic<int> ok{0}, busy{0}, other{0};
+  std::atomic<bool> retryAfter{true};
+  std::vector<std::thread> clients;
+  const auto start = Clock::now();
+  for (int i = 0; i < kClients; ++i) {
+    clients.emplace_back([&] {
+      TlsClient::Options o{devCerts().ca};
+      o.timeout = milliseconds(30000);
+      TlsClient c(server.port(), o);
+      auto r = c.connected() ? c.request("POST", "/mutate", body) : std::nullopt;
+      if (r && r->status == 200 && responseOf(r->body)["allowed"] == true) {
+        ++ok;
+      } else if (r && r->status == 503) {
+        ++busy;
+        if (r->headers["retry-after"].empty()) retryAfter = false;
+      } else {
+        ++other;
+        const std::string what = !c.connected() ? c.error()
+                                 : r           ? std::to_string(r->status) + " " + r->body.substr(0, 200)
+                                               : "no answer";
+        std::printf("  other (port %d): %s\n", c.localPort(), what.c_str());
+      }
+    });
+  }
+  for (std::thread& t : clients) t.join();
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  std::this_thread::sleep_for(milliseconds(1000));
+  const ProcessStatus st = processStatus(server.pid());
+  std::printf(
+      "%d concurrent %zu-byte ServiceEntry reviews: %d answered 200, %d got 503 (body budget), "
+      "%d other, in %.1f s; server RSS idle %ld MiB, peak %ld MiB, 1 s after %ld MiB; "
+      "memory limit %ld MiB\n",
+      kClients, body.size(), ok.load(), busy.load(), other.load(), seconds, idleKiB / 1024,
+      st.peakRssKiB / 1024, st.rssKiB / 1024, limitKiB / 1024);
+  RecordProperty("peak_rss_kib", std::to_string(st.peakRssKiB));
+  EXPECT_EQ(other.load(), 0) << "every request is answered: 200, or 503 beyond the budget";
+  EXPECT_GE(ok.load(), 8) << "the 64 MiB budget holds 8 such bodies at once at least";
+  EXPECT_TRUE(retryAfter.load()) << "a 503 without Retry-After";
+#if !defined(AW_SANITIZED)
+  EXPECT_LT(st.peakRssKiB, limitKiB) << "peak RSS over the Deployment's memory limit";
+  EXPECT_LT(st.rssKiB, idleKiB + 32 * 1024) << "the big buffers were not given back";
+#endif
   EXPECT_TRUE(server.alive()) << server.log();
 }
 

@@ -313,6 +313,13 @@ TlsClient::~TlsClient() {
   if (fd_ >= 0) close(fd_);
 }
 
+int TlsClient::localPort() const {
+  sockaddr_in addr{};
+  socklen_t len = sizeof addr;
+  if (fd_ < 0 || getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return -1;
+  return ntohs(addr.sin_port);
+}
+
 bool TlsClient::sendRaw(const std::string& bytes) {
   if (!ssl_) return false;
   std::size_t off = 0;

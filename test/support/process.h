@@ -93,6 +93,7 @@ class TlsClient {
   bool connected() const { return ssl_ != nullptr; }
   const std::string& error() const { return error_; }
   SSL* ssl() const { return ssl_; }
+  int localPort() const;  // this end's port (to find the connection in the server's log)
 
   bool sendRaw(const std::string& bytes);
   // A full request; returns nullopt if the connection failed or closed.
