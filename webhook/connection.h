@@ -105,8 +105,8 @@ struct Conn {
   http::RequestHead head;
   http::ChunkedScanner chunks;
   bool sentContinue = false;
-  bool peerClosed = false;  // the client shut its side: answer what is complete, then close
-  std::size_t reserved = 0;  // body budget held for what `in` may hold
+  bool peerClosed = false;     // the client shut its side: answer what is complete, then close
+  std::size_t reserved = 0;    // body budget held for what `in` may hold
   std::size_t wantBudget = 0;  // BudgetWait: how much more is needed
   bool waitRun = false;        // BudgetWait: a whole large request waits for a turn to run
   bool holdsBig = false;       // holds one of the turns for large requests

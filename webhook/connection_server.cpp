@@ -6,10 +6,10 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/err.h>
+#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
-#include <strings.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -32,10 +32,10 @@ constexpr std::uint32_t kWakeToken = 0xffffffffu;
 constexpr std::uint32_t kListenerBase = 0xffffff00u;
 // What a connection may buffer without taking from the body budget: a normal request whole.
 constexpr std::size_t kFreeBytes = 16 * 1024;
-constexpr std::size_t kReadChunk = 16 * 1024;       // one TLS record
-constexpr std::size_t kBudgetStep = 256 * 1024;     // taken at a time for a chunked body
+constexpr std::size_t kReadChunk = 16 * 1024;          // one TLS record
+constexpr std::size_t kBudgetStep = 256 * 1024;        // taken at a time for a chunked body
 constexpr std::size_t kMaxReadPerEvent = 1024 * 1024;  // then other connections get a turn
-constexpr std::size_t kBigRequest = 1024 * 1024;    // memory given back after one of these
+constexpr std::size_t kBigRequest = 1024 * 1024;       // memory given back after one of these
 // Large requests run at most this many at a time, whatever the number of workers: decoding
 // 7 MiB of JSON takes up to ~70 MiB, so this (with the body budget) bounds the peak memory.
 constexpr int kBigTurns = 2;
@@ -127,7 +127,7 @@ struct ConnectionServer::Impl {
   std::atomic<std::size_t> highWater{0};  // slots [0, highWater) have been used
   std::atomic<std::size_t> open{0};
   std::atomic<int> budgetWaiters{0};
-  std::atomic<int> bigInFlight{0};  // large requests running (at most kBigTurns)
+  std::atomic<int> bigInFlight{0};   // large requests running (at most kBigTurns)
   std::atomic<bool> closing{false};  // the drain's second phase: Connection: close everywhere
   std::atomic<bool> stopping{false};
   std::atomic<std::size_t> refusedBudget{0}, refusedHeaders{0}, timedOut{0};
@@ -342,9 +342,9 @@ struct ConnectionServer::Impl {
     log::debug("refused", {{"peer_port", c.peerPort}, {"status", status}});
     const std::string body = errorBody(status, message);
     c.out = "HTTP/1.1 " + std::to_string(status) + " " + std::string(http::statusText(status)) +
-            "\r\nContent-Type: application/json\r\nContent-Length: " +
-            std::to_string(body.size()) + "\r\n" + (status == 503 ? "Retry-After: 1\r\n" : "") +
-            "Connection: close\r\n\r\n" + body;
+            "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+            "\r\n" + (status == 503 ? "Retry-After: 1\r\n" : "") + "Connection: close\r\n\r\n" +
+            body;
     c.outPos = 0;
     c.closeAfterWrite = true;
     c.in.clear();
@@ -361,9 +361,8 @@ struct ConnectionServer::Impl {
     const std::size_t headMax =
         limits.http.maxRequestLine + limits.http.maxHeaderBytes + 2;  // request line + fields
     for (std::size_t total = 0; total < kMaxReadPerEvent;) {
-      std::size_t room = kFreeBytes + c.reserved > c.in.size()
-                             ? kFreeBytes + c.reserved - c.in.size()
-                             : 0;
+      std::size_t room =
+          kFreeBytes + c.reserved > c.in.size() ? kFreeBytes + c.reserved - c.in.size() : 0;
       if (c.haveHead && c.head.body == http::BodyKind::Length) {
         const std::size_t want = c.head.bytes + c.head.contentLength;
         room = want > c.in.size() ? want - c.in.size() : 0;
@@ -509,8 +508,8 @@ struct ConnectionServer::Impl {
   bool dispatch(Slot& s, std::size_t total) {
     Conn& c = s.c;
     const Listener& l = *listeners[c.listener];
-    const bool closeConnection = closing.load() || c.peerClosed ||
-                                 c.served + 1 >= limits.keepAliveMaxRequests;
+    const bool closeConnection =
+        closing.load() || c.peerClosed || c.served + 1 >= limits.keepAliveMaxRequests;
     bool connectionClosed = false;
     c.out.clear();
     c.outPos = 0;

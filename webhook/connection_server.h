@@ -32,8 +32,8 @@ struct ConnectionLimits {
   std::chrono::milliseconds writeTimeout{10000};    // a client that does not read its answer
   std::chrono::milliseconds idleTimeout{10000};     // an idle keep-alive connection
   std::chrono::milliseconds budgetWait{1000};       // then 503 with Retry-After
-  std::chrono::milliseconds linger{1000};      // closing: silence before the socket is closed
-  std::chrono::milliseconds lingerMax{10000};  // closing: reading what the client still sends
+  std::chrono::milliseconds linger{1000};           // closing: silence before the socket is closed
+  std::chrono::milliseconds lingerMax{10000};       // closing: reading what the client still sends
   std::chrono::milliseconds drainIdle{250};  // while draining: idle this long is "between requests"
   std::size_t keepAliveMaxRequests = 1000000;
 };
@@ -67,8 +67,8 @@ class ConnectionServer {
   void stop();
 
   struct Stats {
-    std::size_t connections = 0;  // open now
-    std::size_t bodyBytes = 0;    // of the budget in use
+    std::size_t connections = 0;                                      // open now
+    std::size_t bodyBytes = 0;                                        // of the budget in use
     std::size_t refusedBudget = 0, refusedHeaders = 0, timedOut = 0;  // since start
   };
   Stats stats() const;

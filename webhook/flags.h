@@ -39,7 +39,7 @@ bool parseByteSize(const std::string& flag, const std::string& value, std::size_
 bool parseDuration(const std::string& flag, const std::string& value,
                    std::chrono::milliseconds& out, std::string& error);
 // A whole number from `min` to `max`. False with a message naming the flag.
-bool parseCount(const std::string& flag, const std::string& value, std::size_t min,
-                std::size_t max, std::size_t& out, std::string& error);
+bool parseCount(const std::string& flag, const std::string& value, std::size_t min, std::size_t max,
+                std::size_t& out, std::string& error);
 
 }  // namespace aw::webhook

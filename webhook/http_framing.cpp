@@ -97,8 +97,7 @@ std::size_t leadingEmptyLines(std::string_view data) {
   return n;
 }
 
-Parse parseHead(std::string_view data, const Limits& limits, RequestHead& head,
-                Refusal& refusal) {
+Parse parseHead(std::string_view data, const Limits& limits, RequestHead& head, Refusal& refusal) {
   head = RequestHead{};
   const auto lineEnd = data.find('\n');
   if (lineEnd == std::string_view::npos) {
@@ -171,9 +170,9 @@ Parse parseHead(std::string_view data, const Limits& limits, RequestHead& head,
     }
     if (http10) return refuse(refusal, 400, "Transfer-Encoding in an HTTP/1.0 request");
     if (!iequals(trim(codings), "chunked")) {
-      return refuse(refusal, 400,
-                    "Transfer-Encoding " + codings +
-                        " is not supported; send chunked or a Content-Length");
+      return refuse(
+          refusal, 400,
+          "Transfer-Encoding " + codings + " is not supported; send chunked or a Content-Length");
     }
     head.body = BodyKind::Chunked;
   } else if (haveLength && head.contentLength > 0) {

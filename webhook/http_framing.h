@@ -14,11 +14,11 @@
 namespace aw::webhook::http {
 
 struct Limits {
-  std::size_t maxRequestLine = 8192;     // bytes with CRLF (httplib's own limit): 414 beyond
+  std::size_t maxRequestLine = 8192;       // bytes with CRLF (httplib's own limit): 414 beyond
   std::size_t maxHeaderBytes = 64 * 1024;  // the header fields with their CRLFs: 431 beyond
   std::size_t maxHeaderFields = 100;       // 431 beyond
-  std::size_t maxFieldLine = 8192;       // one field line with CRLF (httplib's limit): 431 beyond
-  std::size_t maxBody = 8 * 1024 * 1024;  // above: 413 before the body is read
+  std::size_t maxFieldLine = 8192;         // one field line with CRLF (httplib's limit): 431 beyond
+  std::size_t maxBody = 8 * 1024 * 1024;   // above: 413 before the body is read
 };
 
 // A request the layer answers itself, then closes the connection.

@@ -197,8 +197,8 @@ bool AdmissionServer::bind(std::string& error) {
   limits.workers = options_.workers;
   limits.http.maxBody = options_.maxBodyBytes;
   limits.keepAliveMaxRequests = options_.keepAliveMaxRequests;
-  connections_ = std::make_unique<ConnectionServer>(
-      limits, [](int status, const std::string& message) {
+  connections_ =
+      std::make_unique<ConnectionServer>(limits, [](int status, const std::string& message) {
         return errorBody(message.empty() ? statusError(status) : message);
       });
   // httplib only parses, routes and writes here; these set what its Keep-Alive header says.

@@ -33,11 +33,11 @@ struct ServerOptions {
   bool auditOnly = false;
 
   // The connection layer (webhook/connection_server.h): budgets, not thread counts.
-  std::size_t maxConnections = 4096;            // on --listen; the metrics port has 64 more
-  std::size_t bodyBudget = 64 * 1024 * 1024;    // request bytes buffered, all connections
-  std::size_t workers = 0;                      // threads running requests; 0: CPUs, 4 to 8
-  std::size_t maxBodyBytes = 8 * 1024 * 1024;  // above: 413
-  std::chrono::milliseconds shutdownDelay{5000};    // SIGTERM: served as before this long
+  std::size_t maxConnections = 4096;                 // on --listen; the metrics port has 64 more
+  std::size_t bodyBudget = 64 * 1024 * 1024;         // request bytes buffered, all connections
+  std::size_t workers = 0;                           // threads running requests; 0: CPUs, 4 to 8
+  std::size_t maxBodyBytes = 8 * 1024 * 1024;        // above: 413
+  std::chrono::milliseconds shutdownDelay{5000};     // SIGTERM: served as before this long
   std::chrono::milliseconds shutdownTimeout{20000};  // SIGTERM: exit after this at the latest
   std::size_t keepAliveMaxRequests = 1000000;
   std::chrono::milliseconds reloadInterval{1000};

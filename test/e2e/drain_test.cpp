@@ -164,8 +164,9 @@ TEST(Drain, TheNewFlagsAreChecked) {
       {{"--max-connections", "0"}, "--max-connections 0: expected a whole number from 1"},
   };
   for (const auto& [flags, message] : cases) {
-    std::vector<std::string> argv = {AW_BINARY, "serve", "--tls-cert", devCerts().cert.string(),
-                                     "--tls-key", devCerts().key.string()};
+    std::vector<std::string> argv = {AW_BINARY,    "serve",
+                                     "--tls-cert", devCerts().cert.string(),
+                                     "--tls-key",  devCerts().key.string()};
     argv.insert(argv.end(), flags.begin(), flags.end());
     const RunResult r = run(argv);
     EXPECT_EQ(r.status, 2) << flags.front();

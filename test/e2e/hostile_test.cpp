@@ -1010,8 +1010,8 @@ TEST_F(Hostile, AHeaderBombGets431AndCostsNoMemory) {
   EXPECT_EQ(errorIs("request header fields exceed 64 KiB or 100 fields")(*r), "") << r->body;
   EXPECT_EQ(r->headers["connection"], "close");
   const ProcessStatus after = processStatus(server_->pid());
-  std::printf("header bomb: %zu bytes sent in %.2f s; answered %d; RSS %ld -> peak %ld KiB\n",
-              sent, seconds, r->status, before, after.peakRssKiB);
+  std::printf("header bomb: %zu bytes sent in %.2f s; answered %d; RSS %ld -> peak %ld KiB\n", sent,
+              seconds, r->status, before, after.peakRssKiB);
 #if !defined(AW_SANITIZED)
   EXPECT_LT(after.peakRssKiB - before, 16 * 1024) << "RSS grew by more than 16 MiB";
 #endif

@@ -275,7 +275,7 @@ long deploymentMemoryLimitKiB() {
   if (limits == std::string::npos || memory == std::string::npos) return -1;
   const long mib = std::stol(text.substr(memory + 7));
   return text.compare(text.find_first_not_of(" 0123456789", memory + 7), 2, "Mi") == 0 ? mib * 1024
-                                                                                          : -1;
+                                                                                       : -1;
 }
 
 TEST(Pressure, TwentySevenMebibyteBodiesStayWithinTheMemoryLimit) {
@@ -303,8 +303,8 @@ TEST(Pressure, TwentySevenMebibyteBodiesStayWithinTheMemoryLimit) {
       } else {
         ++other;
         const std::string what = !c.connected() ? c.error()
-                                 : r           ? std::to_string(r->status) + " " + r->body.substr(0, 200)
-                                               : "no answer";
+                                 : r ? std::to_string(r->status) + " " + r->body.substr(0, 200)
+                                     : "no answer";
         std::printf("  other (port %d): %s\n", c.localPort(), what.c_str());
       }
     });
