@@ -139,7 +139,7 @@ struct ConnectionServer::Impl {
   Clock::time_point closingAt, hardStopAt;
 
   Impl(ConnectionLimits l, ErrorBodyFn e)
-      : limits(std::move(l)), errorBody(std::move(e)), budget(limits.bodyBudget) {
+      : limits(l), errorBody(std::move(e)), budget(limits.bodyBudget) {
     ep = epoll_create1(EPOLL_CLOEXEC);
     wakeFd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   }
@@ -832,7 +832,7 @@ struct ConnectionServer::Impl {
 };
 
 ConnectionServer::ConnectionServer(ConnectionLimits limits, ErrorBodyFn errorBody)
-    : impl_(std::make_unique<Impl>(std::move(limits), std::move(errorBody))) {}
+    : impl_(std::make_unique<Impl>(limits, std::move(errorBody))) {}
 
 ConnectionServer::~ConnectionServer() = default;
 

@@ -211,6 +211,8 @@ int runServe(const std::vector<std::string>& args) {
   if (sync) sync->stop();
   // If the server stopped on its own, wake the signal thread so it can be joined.
   served = true;
+  // Not a way to end the thread: it waits in sigwait for exactly this signal, and returns.
+  // NOLINTNEXTLINE(bugprone-bad-signal-to-kill-thread)
   pthread_kill(signalThread.native_handle(), SIGTERM);
   signalThread.join();
   log::info("stopped");

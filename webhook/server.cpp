@@ -126,7 +126,7 @@ void AdmissionServer::routes(HttpEngine& server, bool admission) {
     if (res.body.empty()) res.set_content(errorBody(statusError(res.status)), kJson);
   });
   server.set_exception_handler(
-      [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+      [](const httplib::Request&, httplib::Response& res, const std::exception_ptr&) {
         res.status = 500;
         res.set_content(errorBody("internal error while answering; see the webhook's log"), kJson);
       });
@@ -170,7 +170,7 @@ void AdmissionServer::routes(HttpEngine& server, bool admission) {
       }
       HttpResult r = handler_.handle(e, body);
       res.status = r.status;
-      res.set_content(std::move(r.body), kJson);
+      res.set_content(r.body, kJson);
     });
     auto notAllowed = [](const httplib::Request&, httplib::Response& res) {
       res.status = 405;
