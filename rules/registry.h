@@ -40,10 +40,9 @@ const RuleInfo* findRule(std::string_view id);
 // not in the table, yield an empty outcome.
 Outcome validate(const Request& request, const Context& context);
 // Same for the mutating rules; Outcome::patch holds the JSONPatch operations.
-Outcome mutate(const Request& request, const Context& context);
-
 // Both allow an UPDATE of an object being deleted (metadata.deletionTimestamp set) with no
 // findings and no patch: controllers remove finalizers with such UPDATEs.
+Outcome mutate(const Request& request, const Context& context);
 
 // On UPDATE, marks each finding of `outcome` that request.oldObject has too, judged against the
 // same context, as Finding::existing. Findings match by rule, explanation and field path with
