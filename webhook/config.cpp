@@ -56,6 +56,15 @@ class Parser {
     return node.Scalar();
   }
 
+  // The index of the node's value in `values`; anything else fails naming them.
+  std::size_t oneOf(const YAML::Node& node, const std::string& path,
+                    const std::vector<std::string_view>& values) {
+    const std::string v = scalar(node, path);
+    const auto at = std::find(values.begin(), values.end(), v);
+    if (at == values.end()) fail(node, path, "\"" + v + "\" is not one of " + list(values));
+    return static_cast<std::size_t>(at - values.begin());
+  }
+
   bool boolean(const YAML::Node& node, const std::string& path) {
     bool value = false;
     if (!node.IsScalar() || !YAML::convert<bool>::decode(node, value)) {
@@ -102,24 +111,12 @@ class Parser {
                {"mode", "existingViolations", "exemptions", "localCluster", "members", "cluster",
                 "rules"});
     if (const YAML::Node mode = root["mode"]; mode && !mode.IsNull()) {
-      const std::string m = scalar(mode, "mode");
-      if (m == "enforce") {
-        config.mode = Mode::Enforce;
-      } else if (m == "audit") {
-        config.mode = Mode::Audit;
-      } else {
-        fail(mode, "mode", "\"" + m + "\" is not one of enforce, audit");
-      }
+      config.mode = oneOf(mode, "mode", {"enforce", "audit"}) == 0 ? Mode::Enforce : Mode::Audit;
     }
     if (const YAML::Node e = root["existingViolations"]; e && !e.IsNull()) {
-      const std::string v = scalar(e, "existingViolations");
-      if (v == "warn") {
-        config.existingViolations = ExistingViolations::Warn;
-      } else if (v == "deny") {
-        config.existingViolations = ExistingViolations::Deny;
-      } else {
-        fail(e, "existingViolations", "\"" + v + "\" is not one of warn, deny");
-      }
+      config.existingViolations = oneOf(e, "existingViolations", {"warn", "deny"}) == 0
+                                      ? ExistingViolations::Warn
+                                      : ExistingViolations::Deny;
     }
     if (const YAML::Node e = root["exemptions"]; e && !e.IsNull()) {
       parseExemptions(e, config.exemptions);
@@ -235,15 +232,9 @@ class Parser {
       member.name = scalar(name, at + ".name");
       if (member.name.empty()) fail(name, at + ".name", "empty: every member needs a name");
       if (const YAML::Node kind = m["kind"]; kind && !kind.IsNull()) {
-        const std::string k = scalar(kind, at + ".kind");
-        if (k == "IstioFederation") {
-          member.kind = rules::KindId::IstioFederation;
-        } else if (k == "IstioMulticluster") {
-          member.kind = rules::KindId::IstioMulticluster;
-        } else {
-          fail(kind, at + ".kind",
-               "\"" + k + "\" is not one of IstioFederation, IstioMulticluster");
-        }
+        member.kind = oneOf(kind, at + ".kind", {"IstioFederation", "IstioMulticluster"}) == 0
+                          ? rules::KindId::IstioFederation
+                          : rules::KindId::IstioMulticluster;
       }
       if (!seen.insert({member.kind, member.name}).second) {
         fail(name, at + ".name",
