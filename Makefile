@@ -51,12 +51,12 @@ clean:
 fmt:
 	clang-format -i $$(git ls-files '*.cpp' '*.h')
 
-# clang-format over every source, clang-tidy (.clang-tidy) over rules/ and webhook/, JOBS at once.
+# clang-format over every source, clang-tidy (.clang-tidy) over common/, rules/ and webhook/, JOBS at once.
 # The build's flags are GCC's, so clang-tidy is told to ignore the warning options it lacks.
 lint: build
 	@scripts/ensure-packages.sh scripts/build-packages.txt scripts/lint-packages.txt
 	clang-format --dry-run --Werror $$(git ls-files '*.cpp' '*.h')
-	git ls-files 'rules/*.cpp' 'webhook/*.cpp' | xargs -P$(JOBS) -n4 clang-tidy -p $(BUILD_DIR) \
+	git ls-files 'common/*.cpp' 'rules/*.cpp' 'webhook/*.cpp' | xargs -P$(JOBS) -n4 clang-tidy -p $(BUILD_DIR) \
 	  --quiet --extra-arg=-Wno-unknown-warning-option
 
 # ---- install on a cluster ----

@@ -13,11 +13,11 @@
 #include <sstream>
 #include <string>
 
-#include "webhook/config.h"
-#include "webhook/handler.h"
-#include "webhook/log.h"
-#include "webhook/metrics.h"
-#include "webhook/state.h"
+#include "webhook/state/config.h"
+#include "webhook/admission/handler.h"
+#include "webhook/telemetry/log.h"
+#include "webhook/telemetry/metrics.h"
+#include "webhook/state/state.h"
 
 namespace {
 [[noreturn]] void usage() {

@@ -19,15 +19,15 @@
 #include <memory>
 
 #include "bench/payloads.h"
-#include "rules/alliance.h"
+#include "rules/model/alliance.h"
 #include "rules/registry.h"
-#include "webhook/admission.h"
-#include "webhook/config.h"
-#include "webhook/decision.h"
-#include "webhook/handler.h"
-#include "webhook/log.h"
-#include "webhook/metrics.h"
-#include "webhook/state.h"
+#include "webhook/admission/admission.h"
+#include "webhook/state/config.h"
+#include "webhook/admission/decision.h"
+#include "webhook/admission/handler.h"
+#include "webhook/telemetry/log.h"
+#include "webhook/telemetry/metrics.h"
+#include "webhook/state/state.h"
 
 namespace {
 

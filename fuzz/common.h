@@ -6,8 +6,8 @@
 #include <cstdlib>
 #include <string>
 
-#include "webhook/config.h"
-#include "webhook/state.h"
+#include "webhook/state/config.h"
+#include "webhook/state/state.h"
 
 namespace aw::fuzz {
 

@@ -11,8 +11,8 @@
 #include <string_view>
 
 #include "fuzz/common.h"
-#include "webhook/handler.h"
-#include "webhook/log.h"
+#include "webhook/admission/handler.h"
+#include "webhook/telemetry/log.h"
 
 namespace {
 

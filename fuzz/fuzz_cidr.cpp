@@ -7,7 +7,7 @@
 #include <string_view>
 
 #include "fuzz/common.h"
-#include "rules/cidr.h"
+#include "rules/model/cidr.h"
 
 namespace {
 

@@ -8,8 +8,8 @@
 #include <string>
 
 #include "fuzz/common.h"
-#include "webhook/config.h"
-#include "webhook/state.h"
+#include "webhook/state/config.h"
+#include "webhook/state/state.h"
 
 namespace {
 

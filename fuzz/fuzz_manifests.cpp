@@ -5,7 +5,7 @@
 #include <string>
 
 #include "fuzz/common.h"
-#include "webhook/manifests.h"
+#include "webhook/cli/manifests.h"
 
 using aw::fuzz::fail;
 

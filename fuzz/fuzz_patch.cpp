@@ -9,7 +9,7 @@
 #include <string>
 
 #include "fuzz/common.h"
-#include "rules/kinds.h"
+#include "rules/model/kinds.h"
 #include "rules/registry.h"
 
 namespace {

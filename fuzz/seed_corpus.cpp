@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "fuzz/common.h"
-#include "webhook/manifests.h"
+#include "webhook/cli/manifests.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;

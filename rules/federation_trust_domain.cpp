@@ -4,11 +4,11 @@
 // cluster.local, the local cluster's domain or another member's domain. A local cluster whose
 // own domain is cluster.local cannot federate at all.
 #include "rules/all_rules.h"
-#include "rules/domain.h"
-#include "rules/json_access.h"
-#include "rules/keys.h"
+#include "rules/model/domain.h"
+#include "common/json_path.h"
+#include "rules/model/keys.h"
 #include "rules/member_object.h"
-#include "rules/text.h"
+#include "common/text.h"
 
 namespace aw::rules {
 

@@ -1,6 +1,6 @@
 #include "rules/member_object.h"
 
-#include "rules/json_access.h"
+#include "common/json_path.h"
 
 namespace aw::rules {
 

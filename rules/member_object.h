@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "rules/alliance.h"
+#include "rules/model/alliance.h"
 #include "rules/registry.h"
-#include "rules/shape.h"
+#include "rules/engine/shape.h"
 
 namespace aw::rules {
 

@@ -3,10 +3,10 @@
 // another domain cannot work. The declared domain is the object's cluster-domain annotation, or
 // the clusterDomain of its `members` entry; a member that declares none gets `unknownDomain`.
 #include "rules/all_rules.h"
-#include "rules/domain.h"
-#include "rules/keys.h"
+#include "rules/model/domain.h"
+#include "rules/model/keys.h"
 #include "rules/member_object.h"
-#include "rules/text.h"
+#include "common/text.h"
 
 namespace aw::rules {
 

@@ -3,9 +3,9 @@
 // `public-service=`). Any other value still makes this webhook check the Service as public, but
 // the Service is never exported, which is rarely what its author meant.
 #include "rules/all_rules.h"
-#include "rules/json_access.h"
-#include "rules/keys.h"
-#include "rules/text.h"
+#include "common/json_path.h"
+#include "rules/model/keys.h"
+#include "common/text.h"
 
 namespace aw::rules {
 

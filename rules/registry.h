@@ -6,12 +6,12 @@
 #include <string_view>
 #include <vector>
 
-#include "rules/alliance.h"
-#include "rules/finding.h"
-#include "rules/kinds.h"
-#include "rules/options.h"
-#include "rules/request.h"
-#include "rules/shape.h"
+#include "rules/model/alliance.h"
+#include "rules/engine/finding.h"
+#include "rules/model/kinds.h"
+#include "rules/engine/options.h"
+#include "rules/engine/request.h"
+#include "rules/engine/shape.h"
 
 namespace aw::rules {
 

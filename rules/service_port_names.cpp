@@ -3,8 +3,8 @@
 #include <cctype>
 
 #include "rules/all_rules.h"
-#include "rules/json_access.h"
-#include "rules/keys.h"
+#include "common/json_path.h"
+#include "rules/model/keys.h"
 #include "rules/service_ports.h"
 
 namespace aw::rules {

@@ -5,10 +5,10 @@
 #include <cctype>
 
 #include "rules/all_rules.h"
-#include "rules/json_access.h"
-#include "rules/protocols.h"
+#include "common/json_path.h"
+#include "rules/model/protocols.h"
 #include "rules/service_ports.h"
-#include "rules/text.h"
+#include "common/text.h"
 
 namespace aw::rules {
 

@@ -2,8 +2,8 @@
 
 #include <cctype>
 
-#include "rules/json_access.h"
-#include "rules/keys.h"
+#include "common/json_path.h"
+#include "rules/model/keys.h"
 
 namespace aw::rules {
 

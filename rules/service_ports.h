@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "rules/shape.h"
+#include "rules/engine/shape.h"
 
 namespace aw::rules {
 

@@ -32,11 +32,11 @@
 #include <set>
 
 #include "rules/all_rules.h"
-#include "rules/cidr.h"
-#include "rules/domain.h"
-#include "rules/json_access.h"
-#include "rules/keys.h"
-#include "rules/protocols.h"
+#include "rules/model/cidr.h"
+#include "rules/model/domain.h"
+#include "common/json_path.h"
+#include "rules/model/keys.h"
+#include "rules/model/protocols.h"
 
 namespace aw::rules {
 

@@ -1,7 +1,7 @@
 // serviceentry-ports: Istio builds listeners and clusters per declared port, so a ServiceEntry
 // without ports gives its hosts no routing, no protocol and no policy.
 #include "rules/all_rules.h"
-#include "rules/json_access.h"
+#include "common/json_path.h"
 
 namespace aw::rules {
 

@@ -10,10 +10,10 @@
 #include <tuple>
 
 #include "rules/all_rules.h"
-#include "rules/json_access.h"
-#include "rules/keys.h"
+#include "common/json_path.h"
+#include "rules/model/keys.h"
 #include "rules/member_object.h"
-#include "rules/text.h"
+#include "common/text.h"
 
 namespace aw::rules {
 

@@ -5,7 +5,7 @@
 
 #include "rules/registry.h"
 #include "test/support/process.h"
-#include "webhook/config.h"
+#include "webhook/state/config.h"
 
 namespace aw::test {
 namespace {

@@ -20,8 +20,8 @@
 #include <string>
 #include <vector>
 
-#include "rules/keys.h"
-#include "rules/kinds.h"
+#include "rules/model/keys.h"
+#include "rules/model/kinds.h"
 #include "rules/registry.h"
 #include "test/support/process.h"
 

@@ -5,7 +5,7 @@
 
 #include <algorithm>
 
-#include "webhook/config.h"
+#include "webhook/state/config.h"
 
 namespace aw::rules {
 namespace {

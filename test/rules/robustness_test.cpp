@@ -5,10 +5,10 @@
 
 #include <random>
 
-#include "rules/keys.h"
+#include "rules/model/keys.h"
 #include "rules/registry.h"
 #include "test/support/json_patch.h"
-#include "webhook/config.h"
+#include "webhook/state/config.h"
 
 namespace aw::rules {
 namespace {

@@ -8,8 +8,8 @@
 #include <random>
 #include <set>
 
-#include "rules/domain.h"
-#include "rules/keys.h"
+#include "rules/model/domain.h"
+#include "rules/model/keys.h"
 #include "rules/registry.h"
 #include "test/support/json_patch.h"
 #include "test/support/rule_fixture.h"

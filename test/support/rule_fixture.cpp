@@ -8,7 +8,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "rules/kinds.h"
+#include "rules/model/kinds.h"
 #include "test/support/json_patch.h"
 #include "test/support/yaml_json.h"
 

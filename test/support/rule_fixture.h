@@ -26,7 +26,7 @@
 #include <vector>
 
 #include "rules/registry.h"
-#include "webhook/config.h"
+#include "webhook/state/config.h"
 
 namespace aw::test {
 

@@ -2,7 +2,7 @@
 
 #include <stdexcept>
 
-#include "webhook/manifests.h"
+#include "webhook/cli/manifests.h"
 
 namespace aw::test {
 

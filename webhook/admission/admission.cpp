@@ -1,0 +1,275 @@
+#include "webhook/admission/admission.h"
+
+#include <openssl/evp.h>
+
+namespace aw::webhook {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr std::string_view kV1 = "admission.k8s.io/v1";
+constexpr std::string_view kV1beta1 = "admission.k8s.io/v1beta1";
+
+struct Bad {
+  std::string message;
+};
+
+const json* field(const json& obj, std::string_view key) {
+  auto it = obj.find(key);
+  return it == obj.end() || it->is_null() ? nullptr : &*it;
+}
+
+std::string stringField(const json& obj, std::string_view key, std::string_view path,
+                        bool required) {
+  const json* v = field(obj, key);
+  if (v == nullptr) {
+    if (required) throw Bad{std::string(path) + " is missing"};
+    return {};
+  }
+  if (!v->is_string()) throw Bad{std::string(path) + " must be a string"};
+  return v->get<std::string>();
+}
+
+// Parsed, a JSON value takes 16 to 110 bytes: 8 MiB of "[[[..." took 320 MiB, of "[0,0,..." 179
+// MiB, over the pod's 128 MiB. The objects checked here are far below both limits (a 1 MiB
+// ServiceEntry with its old version holds ~150,000 values and nests ~10 deep).
+constexpr std::size_t kMaxJsonValues = 500000;
+constexpr int kMaxJsonDepth = 1000;
+
+// Builds the document like json::parse, but drops metadata.managedFields of the object and the
+// old object (key depth 4: review > request > object > metadata > key). No rule reads it and it
+// is often most of a request's bytes. A SAX filter in front of nlohmann's own DOM builder keeps
+// parsing linear (the parser-callback variant rescans containers and is quadratic on big lists).
+class SkipManagedFields {
+ public:
+  explicit SkipManagedFields(json& out) : dom_(out, /*allow_exceptions=*/false) {}
+  bool errored() const { return dom_.is_errored(); }
+  // Stopped at kMaxJsonValues values or kMaxJsonDepth open containers.
+  bool tooComplex() const { return tooComplex_; }
+
+  bool null() {
+    return scalar([&] { return dom_.null(); });
+  }
+  bool boolean(bool v) {
+    return scalar([&] { return dom_.boolean(v); });
+  }
+  bool number_integer(json::number_integer_t v) {
+    return scalar([&] { return dom_.number_integer(v); });
+  }
+  bool number_unsigned(json::number_unsigned_t v) {
+    return scalar([&] { return dom_.number_unsigned(v); });
+  }
+  bool number_float(json::number_float_t v, const json::string_t& s) {
+    return scalar([&] { return dom_.number_float(v, s); });
+  }
+  bool string(json::string_t& v) {
+    return scalar([&] { return dom_.string(v); });
+  }
+  bool binary(json::binary_t& v) {
+    return scalar([&] { return dom_.binary(v); });
+  }
+  bool start_object(std::size_t n) {
+    return open([&] { return dom_.start_object(n); });
+  }
+  bool end_object() {
+    return close([&] { return dom_.end_object(); });
+  }
+  bool start_array(std::size_t n) {
+    return open([&] { return dom_.start_array(n); });
+  }
+  bool end_array() {
+    return close([&] { return dom_.end_array(); });
+  }
+  bool key(json::string_t& k) {
+    if (skipping_ > 0) return true;
+    if (depth_ == 4 && k == "managedFields") {
+      skipNext_ = true;
+      return true;
+    }
+    return dom_.key(k);
+  }
+  bool parse_error(std::size_t pos, const std::string& token,
+                   const nlohmann::detail::exception& e) {
+    return dom_.parse_error(pos, token, e);
+  }
+
+ private:
+  bool within(bool ok) {
+    if (!ok) tooComplex_ = true;
+    return ok;
+  }
+  template <class F>
+  bool scalar(F&& forward) {
+    if (!within(++values_ <= kMaxJsonValues)) return false;
+    if (skipNext_) {
+      skipNext_ = false;
+      return true;
+    }
+    return skipping_ > 0 ? true : forward();
+  }
+  template <class F>
+  bool open(F&& forward) {
+    if (!within(++values_ <= kMaxJsonValues && depth_ < kMaxJsonDepth)) return false;
+    ++depth_;
+    if (skipNext_) {
+      skipNext_ = false;
+      skipping_ = 1;
+      return true;
+    }
+    if (skipping_ > 0) {
+      ++skipping_;
+      return true;
+    }
+    return forward();
+  }
+  template <class F>
+  bool close(F&& forward) {
+    --depth_;
+    if (skipping_ > 0) {
+      --skipping_;
+      return true;
+    }
+    return forward();
+  }
+
+  nlohmann::detail::json_sax_dom_parser<json> dom_;
+  int depth_ = 0;           // containers open
+  int skipping_ = 0;        // > 0: inside the dropped value, counting its open containers
+  bool skipNext_ = false;   // the next value is the dropped one
+  std::size_t values_ = 0;  // values seen, dropped ones included
+  bool tooComplex_ = false;
+};
+
+// Empty when `body` parsed into `out`; otherwise why not.
+std::string parseSkippingManagedFields(std::string_view body, json& out) {
+  SkipManagedFields sax(out);
+  bool ok = false;
+  try {
+    ok = json::sax_parse(body.begin(), body.end(), &sax);
+  } catch (const json::exception&) {
+    ok = false;
+  }
+  if (sax.tooComplex()) {
+    return "request body holds more than " + std::to_string(kMaxJsonValues) +
+           " JSON values or nests deeper than " + std::to_string(kMaxJsonDepth) +
+           "; expected an AdmissionReview";
+  }
+  if (!ok || sax.errored()) return "request body is not valid JSON; expected an AdmissionReview";
+  return "";
+}
+
+}  // namespace
+
+rules::Request AdmissionRequest::toRulesRequest() const {
+  rules::Request r;
+  r.kind = rules::findKind(group, kind);
+  r.version = version;
+  r.operation = operation;
+  r.name = name;
+  r.namespace_ = namespace_;
+  r.object = &object;
+  r.oldObject = oldObject.is_null() ? nullptr : &oldObject;
+  return r;
+}
+
+DecodeResult decodeAdmissionReview(std::string_view body) {
+  DecodeResult result;
+  json doc;
+  result.error = parseSkippingManagedFields(body, doc);
+  if (!result.error.empty()) return result;
+  try {
+    if (!doc.is_object())
+      throw Bad{"request body is not a JSON object; expected an AdmissionReview"};
+    AdmissionRequest req;
+    req.apiVersion = stringField(doc, "apiVersion", "apiVersion", true);
+    if (req.apiVersion != kV1 && req.apiVersion != kV1beta1) {
+      throw Bad{"apiVersion \"" + req.apiVersion +
+                "\" is not supported; expected admission.k8s.io/v1 or admission.k8s.io/v1beta1"};
+    }
+    const std::string kind = stringField(doc, "kind", "kind", true);
+    if (kind != "AdmissionReview") throw Bad{"kind \"" + kind + "\" is not AdmissionReview"};
+    const json* request = field(doc, "request");
+    if (request == nullptr) throw Bad{"request is missing"};
+    if (!request->is_object()) throw Bad{"request must be an object"};
+    req.uid = stringField(*request, "uid", "request.uid", true);
+    if (req.uid.empty()) throw Bad{"request.uid is empty"};
+
+    const json* kindObj = field(*request, "kind");
+    if (kindObj == nullptr) throw Bad{"request.kind is missing"};
+    if (!kindObj->is_object()) throw Bad{"request.kind must be an object"};
+    req.group = stringField(*kindObj, "group", "request.kind.group", false);
+    req.version = stringField(*kindObj, "version", "request.kind.version", true);
+    req.kind = stringField(*kindObj, "kind", "request.kind.kind", true);
+
+    const std::string op = stringField(*request, "operation", "request.operation", true);
+    if (op == "CREATE") {
+      req.operation = rules::Operation::Create;
+    } else if (op == "UPDATE") {
+      req.operation = rules::Operation::Update;
+    } else if (op == "DELETE") {
+      req.operation = rules::Operation::Delete;
+    } else if (op == "CONNECT") {
+      req.operation = rules::Operation::Connect;
+    } else {
+      throw Bad{"request.operation \"" + op + "\" is not CREATE, UPDATE, DELETE or CONNECT"};
+    }
+    req.name = stringField(*request, "name", "request.name", false);
+    req.namespace_ = stringField(*request, "namespace", "request.namespace", false);
+    if (const json* user = field(*request, "userInfo")) {
+      if (!user->is_object()) throw Bad{"request.userInfo must be an object"};
+      req.username = stringField(*user, "username", "request.userInfo.username", false);
+      if (const json* groups = field(*user, "groups")) {
+        if (!groups->is_array()) throw Bad{"request.userInfo.groups must be a list of strings"};
+        for (const json& g : *groups) {
+          if (!g.is_string()) throw Bad{"request.userInfo.groups must be a list of strings"};
+          req.groups.push_back(g.get<std::string>());
+        }
+      }
+    }
+    if (const json* dry = field(*request, "dryRun")) {
+      if (!dry->is_boolean()) throw Bad{"request.dryRun must be true or false"};
+      req.dryRun = dry->get<bool>();
+    }
+    // Move the objects out of the parsed document instead of copying them.
+    json& mutableRequest = doc["request"];
+    if (mutableRequest.contains("object")) req.object = std::move(mutableRequest["object"]);
+    if (mutableRequest.contains("oldObject"))
+      req.oldObject = std::move(mutableRequest["oldObject"]);
+    result.request = std::move(req);
+  } catch (const Bad& bad) {
+    result.error = bad.message;
+  }
+  return result;
+}
+
+std::string encodeAdmissionReview(std::string_view apiVersion, std::string_view uid,
+                                  const AdmissionResponse& r) {
+  json response = {{"uid", uid}, {"allowed", r.allowed}};
+  if (!r.allowed) {
+    response["status"] = {{"code", r.code}, {"reason", r.reason}, {"message", r.message}};
+  }
+  if (!r.warnings.empty()) response["warnings"] = r.warnings;
+  if (!r.auditAnnotations.empty()) response["auditAnnotations"] = r.auditAnnotations;
+  if (!r.patch.empty()) {
+    response["patchType"] = "JSONPatch";
+    response["patch"] = base64Encode(r.patch);
+  }
+  json review = {{"apiVersion", apiVersion}, {"kind", "AdmissionReview"}, {"response", response}};
+  return review.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string errorBody(std::string_view message) {
+  return json{{"error", message}}.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string base64Encode(std::string_view data) {
+  std::string out(4 * ((data.size() + 2) / 3), '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(data.data()),
+                                static_cast<int>(data.size()));
+  out.resize(static_cast<std::size_t>(n));
+  return out;
+}
+
+}  // namespace aw::webhook

@@ -1,0 +1,57 @@
+// AdmissionReview codec for admission.k8s.io/v1 and v1beta1.
+#pragma once
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "rules/engine/request.h"
+
+namespace aw::webhook {
+
+struct AdmissionRequest {
+  std::string apiVersion;  // admission.k8s.io/v1 or admission.k8s.io/v1beta1, echoed back
+  std::string uid;
+  std::string group, version, kind;  // request.kind
+  rules::Operation operation = rules::Operation::Create;
+  std::string name, namespace_;
+  std::string username;
+  std::vector<std::string> groups;  // request.userInfo.groups
+  bool dryRun = false;
+  nlohmann::json object;     // null when absent
+  nlohmann::json oldObject;  // null when absent
+
+  // The rules' view of this request (points into this object; keep it alive).
+  rules::Request toRulesRequest() const;
+};
+
+struct DecodeResult {
+  std::optional<AdmissionRequest> request;
+  std::string error;  // why the body is not an AdmissionReview we accept
+};
+
+DecodeResult decodeAdmissionReview(std::string_view body);
+
+// What the webhook answers; built by the decision, encoded by encodeAdmissionReview.
+struct AdmissionResponse {
+  bool allowed = true;
+  int code = 0;  // status.code when not allowed (403, 400)
+  std::string reason;
+  std::string message;
+  std::vector<std::string> warnings;
+  std::map<std::string, std::string> auditAnnotations;
+  std::string patch;  // JSONPatch document (JSON text, not yet base64); empty: no patch
+};
+
+std::string encodeAdmissionReview(std::string_view apiVersion, std::string_view uid,
+                                  const AdmissionResponse& response);
+
+// {"error": "..."} for HTTP errors.
+std::string errorBody(std::string_view message);
+
+std::string base64Encode(std::string_view data);
+
+}  // namespace aw::webhook

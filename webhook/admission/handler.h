@@ -1,0 +1,32 @@
+// The seam between transport and policy: body in, HTTP status and body out. Knows the
+// AdmissionReview format and the decision; knows no rule by name and nothing of sockets.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "webhook/telemetry/metrics.h"
+#include "webhook/state/state.h"
+
+namespace aw::webhook {
+
+enum class Endpoint { Validate, Mutate };
+std::string_view endpointName(Endpoint e);  // "validate", "mutate"
+std::string_view endpointPath(Endpoint e);  // "/validate", "/mutate"
+
+struct HttpResult {
+  int status = 200;
+  std::string body;
+};
+
+class AdmissionHandler {
+ public:
+  AdmissionHandler(const State& state, Metrics& metrics) : state_(state), metrics_(metrics) {}
+  HttpResult handle(Endpoint endpoint, std::string_view body) const;
+
+ private:
+  const State& state_;
+  Metrics& metrics_;
+};
+
+}  // namespace aw::webhook

@@ -1,0 +1,147 @@
+// One connection's state in the connection layer (webhook/connection_server.cpp): its socket and
+// TLS session, the bytes buffered towards the next request, the response being written, and the
+// clocks its deadlines are measured from. A connection lives in a Slot; whoever holds the slot's
+// mutex owns it (a worker handling its event, or the sweeper checking its deadlines).
+#pragma once
+
+#include <openssl/ssl.h>
+
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <new>
+#include <string>
+#include <string_view>
+
+#include "webhook/http/http_framing.h"
+
+namespace aw::webhook {
+
+using Clock = std::chrono::steady_clock;
+
+// Bytes received and not yet consumed, contiguous (httplib reads a request from one span).
+// Grows with realloc (a large body is one mremap, not a copy per doubling) and is given back
+// whole once drained, so an idle connection holds no buffer at all.
+class Buffer {
+ public:
+  Buffer() = default;
+  Buffer(const Buffer&) = delete;
+  Buffer& operator=(const Buffer&) = delete;
+  ~Buffer() { std::free(data_); }
+
+  std::string_view view() const { return {data_ + begin_, end_ - begin_}; }
+  std::size_t size() const { return end_ - begin_; }
+  bool empty() const { return end_ == begin_; }
+  std::size_t capacity() const { return cap_; }
+
+  void append(const char* p, std::size_t n) {
+    reserve(size() + n);
+    std::memcpy(data_ + end_, p, n);
+    end_ += n;
+  }
+  // Room for `total` bytes in all, without moving them again while they arrive.
+  void reserve(std::size_t total) {
+    if (begin_ + total <= cap_) return;
+    if (begin_ > 0) {
+      std::memmove(data_, data_ + begin_, end_ - begin_);
+      end_ -= begin_;
+      begin_ = 0;
+      if (total <= cap_) return;
+    }
+    std::size_t want = cap_ < 256 ? 256 : cap_ * 2;
+    if (want < total) want = total;
+    char* grown = static_cast<char*>(std::realloc(data_, want));
+    if (grown == nullptr) throw std::bad_alloc();
+    data_ = grown;
+    cap_ = want;
+  }
+  void consume(std::size_t n) {
+    begin_ += n;
+    if (begin_ >= end_) {
+      begin_ = end_ = 0;
+      // Buffers grown for a large body go back at once; small ones are dropped when idle.
+      release();
+    }
+  }
+  void release() {
+    if (begin_ != end_) return;
+    std::free(data_);
+    data_ = nullptr;
+    cap_ = begin_ = end_ = 0;
+  }
+  void clear() {
+    begin_ = end_ = 0;
+    release();
+  }
+
+ private:
+  char* data_ = nullptr;
+  std::size_t begin_ = 0, end_ = 0, cap_ = 0;
+};
+
+enum class ConnState {
+  Free,        // the slot holds no connection
+  Handshake,   // TLS handshake in progress
+  Read,        // waiting for (the rest of) a request; idle when nothing is buffered
+  BudgetWait,  // a body needs more of the body budget than is free: not read until it is
+  Write,       // a response is partly written; waiting for the socket to take the rest
+  Linger,      // answered and closing: our side is shut, the client's bytes are dropped
+};
+
+struct Conn {
+  int fd = -1;
+  SSL* ssl = nullptr;  // null on the plain-HTTP listener
+  std::size_t listener = 0;
+  ConnState state = ConnState::Free;
+
+  Buffer in;
+  std::string out;
+  std::size_t outPos = 0;
+  bool closeAfterWrite = false;
+
+  bool haveHead = false;  // `head` describes the request at the front of `in`
+  http::RequestHead head;
+  http::ChunkedScanner chunks;
+  bool sentContinue = false;
+  bool peerClosed = false;     // the client shut its side: answer what is complete, then close
+  std::size_t reserved = 0;    // body budget held for what `in` may hold
+  std::size_t wantBudget = 0;  // BudgetWait: how much more is needed
+  bool waitRun = false;        // BudgetWait: a whole large request waits for a turn to run
+  bool holdsBig = false;       // holds one of the turns for large requests
+  std::size_t served = 0;
+
+  Clock::time_point since;      // when the current state (or idleness) began
+  Clock::time_point firstByte;  // of the request being received; {} when none is
+  Clock::time_point lastRead;
+
+  std::string peerIp;
+  int peerPort = 0;
+
+  void reset() {
+    fd = -1;
+    ssl = nullptr;
+    state = ConnState::Free;
+    in.clear();
+    std::string().swap(out);
+    outPos = 0;
+    closeAfterWrite = haveHead = sentContinue = peerClosed = false;
+    head = {};
+    chunks = {};
+    reserved = wantBudget = served = 0;
+    waitRun = holdsBig = false;
+    since = firstByte = lastRead = {};
+    peerIp.clear();
+    peerPort = 0;
+  }
+};
+
+struct Slot {
+  std::mutex mu;
+  std::uint32_t index = 0;
+  std::uint32_t gen = 0;  // changes when the connection closes: stale events are ignored
+  Conn c;
+};
+
+}  // namespace aw::webhook

@@ -1,0 +1,327 @@
+#include "webhook/http/server.h"
+
+#include <httplib.h>
+
+#include "webhook/admission/admission.h"
+#include "webhook/state/file_watch.h"
+#include "webhook/telemetry/log.h"
+
+namespace aw::webhook {
+
+namespace {
+constexpr const char* kJson = "application/json";
+
+std::string statusError(int status) {
+  switch (status) {
+    case 404:
+      return "no such path; the webhook serves POST /validate and POST /mutate";
+    case 405:
+      return "method not allowed; admission requests are POST";
+    case 411:
+      return "a request body needs Content-Length or Transfer-Encoding: chunked";
+    case 413:
+      return "request body exceeds the 8 MiB limit";
+    case 408:
+      return "request not received in time (headers within 10 s, the whole request within 30 s)";
+    case 414:
+      return "request URI too long";
+    case 431:
+      return "request header fields exceed 64 KiB or 100 fields";
+    case 415:
+      return "the AdmissionReview must be sent as plain JSON: no Content-Encoding, no multipart";
+    case 503:
+      return "too many request bodies in flight (memory budget); retry shortly";
+    default:
+      return "request could not be served (HTTP " + std::to_string(status) + ")";
+  }
+}
+
+// Answers with `status` and Connection: close: for a request whose body is left unread (too
+// long, or of an unsupported encoding), whose bytes must never be taken for the next request.
+// The connection layer closes the connection once the answer is written, and keeps reading and
+// dropping what the client still sends for a while, so a reset cannot destroy the answer.
+void answerAndClose(httplib::Response& res, int status, const std::string& message) {
+  res.status = status;
+  res.set_header("Connection", "close");
+  res.set_content(errorBody(message), kJson);
+}
+
+}  // namespace
+
+bool parseHostPort(const std::string& flag, const std::string& value, std::string& host, int& port,
+                   std::string& error) {
+  std::string h, p;
+  if (!value.empty() && value.front() == '[') {
+    const auto close = value.find(']');
+    if (close == std::string::npos || close + 1 >= value.size() || value[close + 1] != ':') {
+      error = flag + " " + value + ": expected [IPV6]:PORT";
+      return false;
+    }
+    h = value.substr(1, close - 1);
+    p = value.substr(close + 2);
+  } else {
+    const auto colon = value.rfind(':');
+    if (colon == std::string::npos) {
+      error = flag + " " + value + ": expected HOST:PORT, for example 0.0.0.0:8443";
+      return false;
+    }
+    h = value.substr(0, colon);
+    p = value.substr(colon + 1);
+  }
+  int n = 0;
+  bool ok = !p.empty() && p.size() <= 5;
+  for (char c : p) ok = ok && c >= '0' && c <= '9';
+  if (ok) n = std::stoi(p);
+  if (!ok || n < 0 || n > 65535) {
+    error = flag + " " + value + ": port must be a number from 0 to 65535";
+    return false;
+  }
+  host = h.empty() ? "0.0.0.0" : h;
+  port = n;
+  return true;
+}
+
+AdmissionServer::AdmissionServer(ServerOptions options, StateComposer& composer,
+                                 CertificateStore& certs, Metrics& metrics)
+    : options_(std::move(options)),
+      composer_(composer),
+      state_(composer.state()),
+      certs_(certs),
+      metrics_(metrics),
+      handler_(composer.state(), metrics) {}
+
+void AdmissionServer::setReadiness(std::function<std::string()> waitingFor) {
+  waitingFor_ = std::move(waitingFor);
+}
+
+AdmissionServer::~AdmissionServer() {
+  stop();
+  if (reloadThread_.joinable()) reloadThread_.join();
+}
+
+std::string AdmissionServer::notReady() const {
+  if (connections_ && connections_->draining()) return "shutting down";
+  if (state_.current() == nullptr || certs_.current() == nullptr) {
+    return "configuration or certificate not loaded";
+  }
+  return waitingFor_ ? waitingFor_() : std::string();
+}
+
+void AdmissionServer::routes(HttpEngine& server, bool admission) {
+  server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("ok\n", "text/plain");
+  });
+  server.Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
+    if (const std::string missing = notReady(); missing.empty()) {
+      res.set_content("ok\n", "text/plain");
+    } else {
+      res.status = 503;
+      res.set_content("not ready: " + missing + "\n", "text/plain");
+    }
+  });
+  server.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+    res.set_content(metrics_.render(), "text/plain; version=0.0.4; charset=utf-8");
+  });
+  server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+    if (res.body.empty()) res.set_content(errorBody(statusError(res.status)), kJson);
+  });
+  server.set_exception_handler(
+      [](const httplib::Request&, httplib::Response& res, const std::exception_ptr&) {
+        res.status = 500;
+        res.set_content(errorBody("internal error while answering; see the webhook's log"), kJson);
+      });
+  if (!admission) return;
+  for (Endpoint e : {Endpoint::Validate, Endpoint::Mutate}) {
+    const std::string path(endpointPath(e));
+    // The body is read here, not by httplib: httplib holds neither a chunked nor a decoded
+    // (Content-Encoding) body to the payload limit, parses multipart and form bodies itself, and
+    // reads a declared Content-Length to its end before it answers 413.
+    server.Post(path, [this, e](const httplib::Request& req, httplib::Response& res,
+                                const httplib::ContentReader& read) {
+      const std::size_t limit = options_.maxBodyBytes;
+      // The connection layer has refused every other transfer coding (400) before this runs.
+      const bool chunked = req.has_header("Transfer-Encoding");
+      if (!chunked && !req.has_header("Content-Length")) {
+        res.status = 411;  // RFC 9112 6.3: no body at all; nothing left unread
+        res.set_content(errorBody(statusError(411)), kJson);
+        return;
+      }
+      if (!chunked && req.get_header_value<uint64_t>("Content-Length") > limit) {
+        return answerAndClose(res, 413, statusError(413));
+      }
+      const std::string encoding = req.get_header_value("Content-Encoding");
+      if ((!encoding.empty() && encoding != "identity") || req.is_multipart_form_data()) {
+        return answerAndClose(res, 415, statusError(415));
+      }
+      std::string body;
+      if (!chunked) body.reserve(req.get_header_value<uint64_t>("Content-Length"));
+      bool tooLarge = false;
+      const bool complete = read([&](const char* data, std::size_t n) {
+        if (body.size() + n > limit) {
+          tooLarge = true;
+          return false;
+        }
+        body.append(data, n);
+        return true;
+      });
+      if (tooLarge) return answerAndClose(res, 413, statusError(413));
+      if (!complete) {
+        return answerAndClose(res, 400, "request body could not be read (timed out or cut)");
+      }
+      HttpResult r = handler_.handle(e, body);
+      res.status = r.status;
+      res.set_content(r.body, kJson);
+    });
+    auto notAllowed = [](const httplib::Request&, httplib::Response& res) {
+      res.status = 405;
+      res.set_header("Allow", "POST");
+      res.set_content(errorBody(statusError(405)), kJson);
+    };
+    server.Get(path, notAllowed);
+    server.Put(path, notAllowed);
+    server.Patch(path, notAllowed);
+    server.Delete(path, notAllowed);
+    server.Options(path, notAllowed);
+  }
+}
+
+bool AdmissionServer::bind(std::string& error) {
+  std::string tlsError;
+  tls_ = newServerContext(certs_, options_.clientCaFile, tlsError);
+  if (!tls_) {
+    error = tlsError.empty() ? "TLS setup failed: " + opensslErrors() : tlsError;
+    return false;
+  }
+  ConnectionLimits limits;
+  limits.bodyBudget = options_.bodyBudget;
+  limits.workers = options_.workers;
+  limits.http.maxBody = options_.maxBodyBytes;
+  limits.keepAliveMaxRequests = options_.keepAliveMaxRequests;
+  connections_ =
+      std::make_unique<ConnectionServer>(limits, [](int status, const std::string& message) {
+        return errorBody(message.empty() ? statusError(status) : message);
+      });
+  // httplib only parses, routes and writes here; these set what its Keep-Alive header says.
+  https_.set_keep_alive_max_count(options_.keepAliveMaxRequests);
+  const auto idleSeconds =
+      std::chrono::duration_cast<std::chrono::seconds>(limits.idleTimeout).count();
+  https_.set_keep_alive_timeout(idleSeconds);
+  https_.set_payload_max_length(options_.maxBodyBytes);
+  routes(https_, true);
+  if (!connections_->listen("--listen", options_.host, options_.port, tls_.get(), https_,
+                            options_.maxConnections, error)) {
+    return false;
+  }
+  if (!options_.metricsHost.empty()) {
+    plain_.set_keep_alive_timeout(idleSeconds);
+    routes(plain_, false);
+    if (!connections_->listen("--metrics-listen", options_.metricsHost, options_.metricsPort,
+                              nullptr, plain_, 64, error)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+void AdmissionServer::run() {
+  reloadThread_ = std::thread([this] { reloadLoop(); });
+  log::info("serving",
+            {{"listen", options_.host + ":" + std::to_string(options_.port)},
+             {"metrics", options_.metricsHost.empty()
+                             ? ""
+                             : options_.metricsHost + ":" + std::to_string(options_.metricsPort)},
+             {"client_ca", options_.clientCaFile},
+             {"max_connections", options_.maxConnections},
+             {"body_budget", options_.bodyBudget},
+             {"mode", std::string(modeName(state_.current()->config.mode))}});
+  connections_->run();
+  stop();
+  if (reloadThread_.joinable()) reloadThread_.join();
+}
+
+void AdmissionServer::drain() {
+  if (connections_) connections_->drain(options_.shutdownDelay, options_.shutdownTimeout);
+}
+
+void AdmissionServer::stop() {
+  {
+    std::lock_guard lock(stopMutex_);
+    stopping_ = true;
+  }
+  stopCv_.notify_all();
+  if (connections_) connections_->stop();
+}
+
+void AdmissionServer::reloadConfig() {
+  ConfigResult loaded = loadConfig(*options_.configFile);
+  if (!loaded.config) {
+    metrics_.reload("config", false);
+    log::error("configuration reload refused; the previous configuration stays in force",
+               {{"error", loaded.error}});
+    return;
+  }
+  if (options_.auditOnly) loaded.config->mode = Mode::Audit;
+  if (!(loaded.config->cluster == state_.current()->config.cluster)) {
+    // The watches and their credentials are set up once: say so rather than pretend.
+    log::warn(
+        "the cluster block changed; restart the webhook to apply it (the rest of the "
+        "configuration is reloaded)");
+  }
+  metrics_.setMode(std::string(modeName(loaded.config->mode)));
+  const std::string mode(modeName(loaded.config->mode));
+  composer_.setConfig(std::move(*loaded.config));
+  metrics_.reload("config", true);
+  log::info("configuration reloaded", {{"file", options_.configFile->string()}, {"mode", mode}});
+}
+
+void AdmissionServer::reloadCertificate() {
+  std::string error;
+  std::shared_ptr<const KeyPair> pair = KeyPair::load(options_.certFile, options_.keyFile, error);
+  if (!pair) {
+    // Retried every interval until it succeeds; said and counted once per distinct cause.
+    if (error != lastCertError_) {
+      metrics_.reload("certificate", false);
+      log::warn("certificate reload failed; still serving the previous certificate",
+                {{"error", error}});
+      lastCertError_ = error;
+    }
+    return;
+  }
+  lastCertError_.clear();
+  metrics_.setCertificateExpiry(pair->notAfter());
+  certs_.replace(std::move(pair));
+  metrics_.reload("certificate", true);
+  log::info("certificate reloaded", {{"cert", options_.certFile}});
+}
+
+void AdmissionServer::reloadLoop() {
+  std::vector<std::filesystem::path> configFiles;
+  if (options_.configFile) {
+    configFiles = state_.current()->config.sources;
+    if (configFiles.empty()) configFiles.push_back(*options_.configFile);
+  }
+  FileWatch configWatch(configFiles);
+  FileWatch certWatch({options_.certFile, options_.keyFile});
+  bool certPending = false;  // last attempt failed: retry until a load succeeds
+  std::unique_lock lock(stopMutex_);
+  while (!stopCv_.wait_for(lock, options_.reloadInterval, [this] { return stopping_; })) {
+    lock.unlock();
+    if (options_.configFile && configWatch.changed()) {
+      reloadConfig();
+      std::vector<std::filesystem::path> files = state_.current()->config.sources;
+      if (files.empty()) files.push_back(*options_.configFile);
+      if (files != configFiles) {
+        configFiles = files;
+        configWatch.reset(files);
+      }
+    }
+    if (certWatch.changed() || certPending) {
+      const auto before = certs_.current();
+      reloadCertificate();
+      certPending = certs_.current() == before;
+    }
+    lock.lock();
+  }
+}
+
+}  // namespace aw::webhook

@@ -1,0 +1,618 @@
+#include "webhook/kube/kube_config.h"
+
+#include <arpa/inet.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <yaml-cpp/yaml.h>
+
+#include <cctype>
+#include <memory>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#include "webhook/base/base64.h"
+#include "webhook/base/files.h"
+#include "webhook/http/tls.h"
+
+namespace aw::webhook::kube {
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::string_view kInCluster = "in-cluster service account";
+constexpr std::string_view kCredentialsHint =
+    "use a token, tokenFile or client-certificate and client-key (for example a kubeconfig with a "
+    "service account token)";
+
+// Thrown inside this file only; loadKubeconfig turns it into ClusterAccessResult::error.
+struct LoadError {
+  std::string message;
+};
+
+bool isSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+std::string trim(std::string_view s) {
+  std::size_t b = 0, e = s.size();
+  while (b < e && isSpace(s[b])) ++b;
+  while (e > b && isSpace(s[e - 1])) --e;
+  return std::string(s.substr(b, e - b));
+}
+
+std::string quote(std::string_view s) {
+  return "\"" + std::string(s) + "\"";
+}
+
+// A token goes into an Authorization header as is: a line break there would end the header (and
+// let the file's content write headers of its own), a space means two tokens or a prose file.
+std::string tokenProblem(std::string_view token) {
+  for (std::size_t i = 0; i < token.size(); ++i) {
+    const auto u = static_cast<unsigned char>(token[i]);
+    if (u <= 0x20 || u == 0x7f) {
+      return "holds whitespace or a control character (" + describeByte(token[i]) + " at offset " +
+             std::to_string(i) + "); expected a single bearer token";
+    }
+  }
+  return "";
+}
+
+// A token file's content, trimmed. On failure `why` is "PATH: reason".
+std::optional<std::string> readTokenFile(const fs::path& path, std::string& why) {
+  std::optional<std::string> text = readFile(path, why);
+  if (!text) return std::nullopt;
+  std::string token = trim(*text);
+  if (token.empty()) {
+    why = path.string() + ": is empty; expected a bearer token";
+    return std::nullopt;
+  }
+  if (std::string problem = tokenProblem(token); !problem.empty()) {
+    why = path.string() + ": " + problem;
+    return std::nullopt;
+  }
+  return token;
+}
+
+// ---- base64 (the *-data keys) ----
+
+// Standard base64 with padding (what Go's encoding/json expects for []byte), line breaks and
+// other whitespace ignored. `fileKey` names the key to use instead when the value is plain PEM.
+std::optional<std::string> decodeData(std::string_view text, std::string_view fileKey,
+                                      std::string& error) {
+  if (trim(text).rfind("-----BEGIN", 0) == 0) {
+    error = "holds PEM text, not base64: encode it (base64 -w0 FILE) or give the file's path in " +
+            std::string(fileKey);
+    return std::nullopt;
+  }
+  return decodeBase64(text, error);
+}
+
+// ---- PEM checks (so a bad file fails at start-up, not at the first request) ----
+
+using BioPtr = std::unique_ptr<BIO, decltype(&BIO_free)>;
+using X509Ptr = std::unique_ptr<X509, decltype(&X509_free)>;
+using PkeyPtr = std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)>;
+
+BioPtr memoryBio(const std::string& data) {
+  return BioPtr(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())), BIO_free);
+}
+
+// Never ask for a passphrase: OpenSSL's default callback would prompt on the terminal.
+int noPassphrase(char*, int, int, void*) {
+  return -1;
+}
+
+// The first certificate of a PEM bundle, after checking that every certificate in it parses.
+X509Ptr readCertificates(const std::string& pem, std::string& error) {
+  ERR_clear_error();
+  BioPtr bio = memoryBio(pem);
+  X509Ptr first(nullptr, X509_free);
+  int count = 0;
+  while (X509* cert = PEM_read_bio_X509(bio.get(), nullptr, noPassphrase, nullptr)) {
+    ++count;
+    if (first) {
+      X509_free(cert);
+    } else {
+      first.reset(cert);
+    }
+  }
+  // The loop ends with "no start line" at the end of the text; any other error is a broken block.
+  const unsigned long e = ERR_peek_last_error();
+  if (e != 0 && !(ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE)) {
+    error =
+        "certificate " + std::to_string(count + 1) + " does not parse (" + opensslErrors() + ")";
+    return X509Ptr(nullptr, X509_free);
+  }
+  ERR_clear_error();
+  if (count == 0) error = "no PEM certificate found (expected -----BEGIN CERTIFICATE-----)";
+  return first;
+}
+
+PkeyPtr readPrivateKey(const std::string& pem, std::string& error) {
+  if (pem.find("ENCRYPTED") != std::string::npos) {
+    error = "is an encrypted private key; give it unencrypted (openssl pkey -in KEY -out NEWKEY)";
+    return PkeyPtr(nullptr, EVP_PKEY_free);
+  }
+  ERR_clear_error();
+  BioPtr bio = memoryBio(pem);
+  PkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, noPassphrase, nullptr), EVP_PKEY_free);
+  ERR_clear_error();
+  if (!key) error = "no PEM private key found (expected -----BEGIN PRIVATE KEY----- or similar)";
+  return key;
+}
+
+// ---- addresses ----
+
+bool validHostName(std::string_view host) {
+  if (host.empty()) return false;
+  for (char c : host) {
+    if (std::isalnum(static_cast<unsigned char>(c)) == 0 && c != '-' && c != '.' && c != '_') {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool validIpv6(const std::string& host) {
+  in6_addr addr{};
+  return inet_pton(AF_INET6, host.c_str(), &addr) == 1;
+}
+
+std::optional<int> parsePort(std::string_view text) {
+  if (text.empty() || text.size() > 5) return std::nullopt;
+  int port = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    port = port * 10 + (c - '0');
+  }
+  if (port < 1 || port > 65535) return std::nullopt;
+  return port;
+}
+
+struct Server {
+  std::string host;
+  int port = 443;
+};
+
+// `https://host[:port][/]`, as kubectl writes it. Returns an error, empty when `out` is set.
+std::string parseServer(const std::string& url, Server& out) {
+  const std::string expected = "expected https://HOST[:PORT]";
+  const std::size_t schemeEnd = url.find("://");
+  if (schemeEnd == std::string::npos) return quote(url) + " is not a URL; " + expected;
+  std::string scheme = url.substr(0, schemeEnd);
+  for (char& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (scheme == "http") {
+    return quote(url) + ": plain http is not supported, the API server is reached over TLS only (" +
+           expected + ")";
+  }
+  if (scheme != "https") {
+    return quote(url) + ": scheme " + quote(scheme) + " is not supported; " + expected;
+  }
+  const std::string rest = url.substr(schemeEnd + 3);
+  const std::size_t authorityEnd = rest.find_first_of("/?#");
+  const std::string authority = rest.substr(0, authorityEnd);
+  const std::string tail = authorityEnd == std::string::npos ? "" : rest.substr(authorityEnd);
+  if (!tail.empty() && tail != "/") {
+    if (tail[0] != '/') return quote(url) + ": a query or fragment is not supported; " + expected;
+    return quote(url) + ": path prefix " + quote(tail) +
+           " is not supported (neither are proxies in front of the API server); give the API "
+           "server's own address, " +
+           expected;
+  }
+  if (authority.find('@') != std::string::npos) {
+    return quote(url) +
+           ": user information in the URL is not supported; put credentials in users[]";
+  }
+  std::string portText;
+  bool hasPort = false;
+  if (!authority.empty() && authority[0] == '[') {
+    const std::size_t close = authority.find(']');
+    if (close == std::string::npos) return quote(url) + ": missing ']' after the IPv6 address";
+    out.host = authority.substr(1, close - 1);
+    if (!validIpv6(out.host)) {
+      return quote(url) + ": " + quote(out.host) + " is not an IPv6 address";
+    }
+    const std::string after = authority.substr(close + 1);
+    if (!after.empty()) {
+      if (after[0] != ':') return quote(url) + ": unexpected " + quote(after) + " after ']'";
+      hasPort = true;
+      portText = after.substr(1);
+    }
+  } else {
+    const std::size_t colon = authority.find(':');
+    if (colon != std::string::npos && authority.find(':', colon + 1) != std::string::npos) {
+      return quote(url) + ": an IPv6 address needs brackets, as in https://[::1]:6443";
+    }
+    out.host = authority.substr(0, colon);
+    if (colon != std::string::npos) {
+      hasPort = true;
+      portText = authority.substr(colon + 1);
+    }
+    if (out.host.empty()) return quote(url) + ": no host; " + expected;
+    if (!validHostName(out.host)) {
+      return quote(url) + ": " + quote(out.host) + " is not a host name or IP address";
+    }
+  }
+  out.port = 443;
+  if (hasPort) {
+    const std::optional<int> port = parsePort(portText);
+    if (!port) return quote(url) + ": port " + quote(portText) + " is not a number from 1 to 65535";
+    out.port = *port;
+  }
+  return "";
+}
+
+// ---- kubeconfig ----
+
+// One entry of clusters, users or contexts, found by name.
+struct Entry {
+  YAML::Node body;  // its cluster / user / context mapping (an empty one when absent)
+  std::string at;   // "users[0] (name admin): "
+};
+
+// Credentials from a file (`fileKey`) or inline base64 (`fileKey`-data), with the label of the one
+// used for messages ("client-certificate /abs/path" or "client-certificate-data").
+struct Material {
+  std::string pem;
+  std::string label;
+  bool present = false;
+};
+
+class Kubeconfig {
+ public:
+  explicit Kubeconfig(const fs::path& file)
+      : file_(file), dir_(file.parent_path()), prefix_("kubeconfig " + file.string() + ": ") {}
+
+  ClusterAccess load(const std::string& wanted) {
+    std::string error;
+    std::optional<std::string> text = readFile(file_, error);
+    if (!text) throw LoadError{"kubeconfig " + error};
+    YAML::Node root;
+    try {
+      root = YAML::Load(*text);
+    } catch (const YAML::ParserException& e) {
+      throw LoadError{"kubeconfig " + file_.string() + ":" + std::to_string(e.mark.line + 1) + ":" +
+                      std::to_string(e.mark.column + 1) + ": YAML syntax error: " + e.msg};
+    }
+    if (!root.IsDefined() || root.IsNull()) {
+      fail("empty file; expected a kubeconfig (clusters, users, contexts, current-context)");
+    }
+    if (!root.IsMap()) {
+      fail("expected a kubeconfig, a mapping with clusters, users, contexts and current-context");
+    }
+
+    std::string contextName = wanted;
+    std::string referrer = "context ";
+    if (contextName.empty()) {
+      contextName = str(root, "current-context", "");
+      referrer = "current-context: ";
+      if (contextName.empty()) {
+        fail("current-context: not set; choose a context with kubectl config use-context NAME (" +
+             known(root, "contexts") + ")");
+      }
+    }
+    const Entry context = find(root, "contexts", "context", contextName, referrer);
+    const std::string clusterName = str(context.body, "cluster", context.at);
+    if (clusterName.empty()) fail(context.at + "cluster: not set");
+    const std::string userName = str(context.body, "user", context.at);
+    if (userName.empty()) {
+      fail(context.at +
+           "user: not set; the webhook needs credentials: " + std::string(kCredentialsHint));
+    }
+
+    ClusterAccess access;
+    access.defaultNamespace = str(context.body, "namespace", context.at);
+    loadCluster(find(root, "clusters", "cluster", clusterName, context.at + "cluster: "), access);
+    loadUser(find(root, "users", "user", userName, context.at + "user: "), access);
+    access.source = "kubeconfig " + file_.string() + " (context " + contextName + ")";
+    return access;
+  }
+
+ private:
+  [[noreturn]] void fail(const std::string& what) const { throw LoadError{prefix_ + what}; }
+
+  fs::path resolve(const std::string& path) const {
+    fs::path p(path);
+    return p.is_relative() ? dir_ / p : p;
+  }
+
+  // A string value; empty when absent or null.
+  std::string str(const YAML::Node& map, const char* key, const std::string& at) const {
+    if (!map.IsDefined() || !map.IsMap()) return "";
+    const YAML::Node v = map[key];
+    if (!v.IsDefined() || v.IsNull()) return "";
+    if (!v.IsScalar()) fail(at + key + ": expected a string");
+    return v.Scalar();
+  }
+
+  bool flag(const YAML::Node& map, const char* key, const std::string& at) const {
+    if (!map.IsDefined() || !map.IsMap()) return false;
+    const YAML::Node v = map[key];
+    if (!v.IsDefined() || v.IsNull()) return false;
+    bool value = false;
+    if (!v.IsScalar() || !YAML::convert<bool>::decode(v, value)) {
+      fail(at + key + ": expected true or false");
+    }
+    return value;
+  }
+
+  static bool has(const YAML::Node& map, const char* key) {
+    if (!map.IsDefined() || !map.IsMap()) return false;
+    const YAML::Node v = map[key];
+    return v.IsDefined() && !v.IsNull();
+  }
+
+  YAML::Node list(const YAML::Node& root, const char* listKey) const {
+    const YAML::Node l = root[listKey];
+    if (!l.IsDefined() || l.IsNull()) return YAML::Node(YAML::NodeType::Sequence);
+    if (!l.IsSequence()) fail(std::string(listKey) + ": expected a list");
+    return l;
+  }
+
+  // "known contexts: a, b" or "the file has no contexts", for "not found" messages.
+  std::string known(const YAML::Node& root, const char* listKey) const {
+    std::string names;
+    for (const YAML::Node& e : list(root, listKey)) {
+      if (!e.IsMap()) continue;
+      // A missing key of a const node is an invalid node, which throws on anything but
+      // IsDefined: hence the check before every use below and in the helpers above.
+      if (const YAML::Node name = e["name"]; name.IsDefined() && name.IsScalar()) {
+        names += (names.empty() ? "" : ", ") + name.Scalar();
+      }
+    }
+    return names.empty() ? "the file has no " + std::string(listKey)
+                         : "known " + std::string(listKey) + ": " + names;
+  }
+
+  Entry find(const YAML::Node& root, const char* listKey, const char* bodyKey,
+             const std::string& name, const std::string& referrer) const {
+    const YAML::Node l = list(root, listKey);
+    std::optional<Entry> found;
+    std::size_t foundAt = 0;
+    for (std::size_t i = 0; i < l.size(); ++i) {
+      const YAML::Node e = l[i];
+      const std::string index = std::string(listKey) + "[" + std::to_string(i) + "]";
+      if (!e.IsMap()) fail(index + ": expected a mapping with name and " + bodyKey);
+      if (str(e, "name", index + ": ") != name) continue;
+      if (found) {
+        fail(listKey + ("[" + std::to_string(foundAt) + "] and ") + index + " are both named " +
+             quote(name) + "; names must be unique");
+      }
+      const YAML::Node body = e[bodyKey];
+      found = Entry{body.IsDefined() && !body.IsNull() ? body : YAML::Node(YAML::NodeType::Map),
+                    index + " (name " + name + "): "};
+      foundAt = i;
+    }
+    if (!found) {
+      fail(referrer + quote(name) + " not found (" + known(root, listKey) + ")");
+    }
+    if (!found->body.IsMap()) {
+      fail(found->at + bodyKey + ": expected a mapping");
+    }
+    return *found;
+  }
+
+  Material material(const YAML::Node& body, const std::string& at, const char* fileKey) const {
+    const std::string dataKey = std::string(fileKey) + "-data";
+    const std::string path = str(body, fileKey, at);
+    const std::string data = str(body, dataKey.c_str(), at);
+    if (!path.empty() && !data.empty()) {
+      fail(at + fileKey + " and " + dataKey + " are both set; keep one");
+    }
+    Material m;
+    if (!path.empty()) {
+      const fs::path file = resolve(path);
+      std::string error;
+      std::optional<std::string> text = readFile(file, error);
+      if (!text) fail(at + fileKey + " " + error);
+      m = {std::move(*text), std::string(fileKey) + " " + file.string(), true};
+    } else if (!data.empty()) {
+      std::string error;
+      std::optional<std::string> bytes = decodeData(data, fileKey, error);
+      if (!bytes) fail(at + dataKey + ": " + error);
+      m = {std::move(*bytes), dataKey, true};
+    }
+    return m;
+  }
+
+  void loadCluster(const Entry& cluster, ClusterAccess& access) const {
+    const std::string& at = cluster.at;
+    const std::string server = str(cluster.body, "server", at);
+    if (server.empty()) fail(at + "server: not set; expected https://HOST[:PORT]");
+    Server parsed;
+    if (std::string error = parseServer(server, parsed); !error.empty()) {
+      fail(at + "server: " + error);
+    }
+    access.host = parsed.host;
+    access.port = parsed.port;
+    if (!str(cluster.body, "proxy-url", at).empty()) {
+      fail(at +
+           "proxy-url: proxies are not supported; the webhook must reach the API server directly");
+    }
+    access.tlsServerName = str(cluster.body, "tls-server-name", at);
+    access.insecureSkipVerify = flag(cluster.body, "insecure-skip-tls-verify", at);
+    const Material ca = material(cluster.body, at, "certificate-authority");
+    if (access.insecureSkipVerify) {
+      // What client-go does too: a CA and no verification contradict each other.
+      if (ca.present) {
+        fail(at + "insecure-skip-tls-verify: true and " + ca.label +
+             " are both set; remove one (kubectl refuses this too)");
+      }
+      return;
+    }
+    if (!ca.present) {
+      fail(at +
+           "no certificate-authority: the API server's certificate cannot be verified; add "
+           "certificate-authority(-data) or, for testing only, insecure-skip-tls-verify: true");
+    }
+    std::string error;
+    if (!readCertificates(ca.pem, error)) fail(at + ca.label + ": " + error);
+    access.caPem = ca.pem;
+  }
+
+  void loadUser(const Entry& user, ClusterAccess& access) const {
+    const std::string& at = user.at;
+    const YAML::Node& body = user.body;
+    const std::string hint = "; " + std::string(kCredentialsHint);
+    if (has(body, "exec")) fail(at + "exec: credential plugins are not supported" + hint);
+    if (has(body, "auth-provider")) {
+      std::string provider;
+      if (body["auth-provider"].IsMap()) provider = str(body["auth-provider"], "name", at);
+      fail(at + "auth-provider" + (provider.empty() ? "" : " " + quote(provider)) +
+           ": auth providers are not supported" + hint);
+    }
+    if (has(body, "username") || has(body, "password")) {
+      fail(at + "username/password: basic authentication is not supported" + hint);
+    }
+    for (const char* key : {"as", "as-uid", "as-groups", "as-user-extra"}) {
+      if (has(body, key)) {
+        fail(at + key +
+             ": impersonation is not supported; give the credentials of the identity to use");
+      }
+    }
+
+    access.token = str(body, "token", at);
+    if (std::string problem = tokenProblem(access.token); !problem.empty()) {
+      fail(at + "token: " + problem);
+    }
+    if (const std::string tokenFile = str(body, "tokenFile", at); !tokenFile.empty()) {
+      access.tokenFile = resolve(tokenFile);
+      // Checked now so a wrong path fails at start-up; read again on every request.
+      std::string why;
+      if (!readTokenFile(access.tokenFile, why)) fail(at + "tokenFile " + why);
+    }
+
+    const Material cert = material(body, at, "client-certificate");
+    const Material key = material(body, at, "client-key");
+    if (cert.present != key.present) {
+      fail(at +
+           (cert.present ? cert.label + " is set but client-key(-data) is not"
+                         : key.label + " is set but client-certificate(-data) is not") +
+           "; give both");
+    }
+    if (cert.present) {
+      std::string error;
+      X509Ptr leaf = readCertificates(cert.pem, error);
+      if (!leaf) fail(at + cert.label + ": " + error);
+      PkeyPtr pkey = readPrivateKey(key.pem, error);
+      if (!pkey) fail(at + key.label + ": " + error);
+      if (X509_check_private_key(leaf.get(), pkey.get()) != 1) {
+        ERR_clear_error();
+        fail(at + key.label + " does not match " + cert.label +
+             " (the key must be the one the certificate was issued for)");
+      }
+      access.clientCertPem = cert.pem;
+      access.clientKeyPem = key.pem;
+    }
+
+    if (access.token.empty() && access.tokenFile.empty() && !cert.present) {
+      // Anonymous requests cannot list cluster-scoped objects, so this would fail at every request.
+      fail(at +
+           "no credentials: the webhook must list cluster-scoped objects, which anonymous "
+           "requests cannot" +
+           hint);
+    }
+  }
+
+  fs::path file_;
+  fs::path dir_;
+  std::string prefix_;
+};
+
+}  // namespace
+
+ClusterAccessResult loadInCluster(
+    const std::function<std::optional<std::string>(const std::string&)>& getenv,
+    const fs::path& serviceAccountDir) {
+  const std::string prefix = std::string(kInCluster) + ": ";
+  auto fail = [](std::string message) {
+    return ClusterAccessResult{std::nullopt, std::move(message)};
+  };
+  // Like client-go, an empty variable counts as unset.
+  const std::optional<std::string> host = getenv("KUBERNETES_SERVICE_HOST");
+  const std::optional<std::string> port = getenv("KUBERNETES_SERVICE_PORT");
+  auto notInCluster = [&](const char* name) {
+    return fail(std::string("not running in a cluster (") + name +
+                " is not set): give --kubeconfig or cluster.kubeconfig");
+  };
+  if (!host || host->empty()) return notInCluster("KUBERNETES_SERVICE_HOST");
+  if (!port || port->empty()) return notInCluster("KUBERNETES_SERVICE_PORT");
+
+  ClusterAccess access;
+  access.source = std::string(kInCluster);
+  access.host = *host;
+  if (access.host.size() > 2 && access.host.front() == '[' && access.host.back() == ']') {
+    access.host = access.host.substr(1, access.host.size() - 2);
+  }
+  const bool hostOk = access.host.find(':') != std::string::npos ? validIpv6(access.host)
+                                                                 : validHostName(access.host);
+  if (!hostOk) {
+    return fail(prefix + "KUBERNETES_SERVICE_HOST " + quote(*host) +
+                " is not a host name or IP address");
+  }
+  const std::optional<int> portNumber = parsePort(*port);
+  if (!portNumber) {
+    return fail(prefix + "KUBERNETES_SERVICE_PORT " + quote(*port) +
+                " is not a port number from 1 to 65535");
+  }
+  access.port = *portNumber;
+
+  std::error_code ec;
+  if (!fs::is_directory(serviceAccountDir, ec)) {
+    return fail(prefix + serviceAccountDir.string() +
+                ": no such directory; the pod has no service account token mounted (is "
+                "automountServiceAccountToken false?)");
+  }
+  access.tokenFile = serviceAccountDir / "token";
+  std::string error;
+  if (!readTokenFile(access.tokenFile, error)) return fail(prefix + "token " + error);
+  const fs::path caFile = serviceAccountDir / "ca.crt";
+  std::optional<std::string> ca = readFile(caFile, error);
+  if (!ca) return fail(prefix + "ca.crt " + error);
+  if (!readCertificates(*ca, error)) {
+    return fail(prefix + "ca.crt " + caFile.string() + ": " + error);
+  }
+  access.caPem = std::move(*ca);
+  // The namespace file is informational; a pod without it still works.
+  if (fs::exists(serviceAccountDir / "namespace", ec)) {
+    if (std::optional<std::string> ns = readFile(serviceAccountDir / "namespace", error)) {
+      access.defaultNamespace = trim(*ns);
+    }
+  }
+  return {std::move(access), ""};
+}
+
+ClusterAccessResult loadKubeconfig(const fs::path& file, const std::string& context) {
+  ClusterAccessResult result;
+  try {
+    result.access = Kubeconfig(file).load(context);
+  } catch (const LoadError& e) {
+    result.error = e.message;
+  } catch (const YAML::Exception& e) {
+    result.error = "kubeconfig " + file.string() + ": " + e.msg;
+  } catch (const std::exception& e) {
+    result.error = "kubeconfig " + file.string() + ": " + e.what();
+  }
+  return result;
+}
+
+std::optional<std::string> bearerToken(const ClusterAccess& access, std::string& error) {
+  if (access.tokenFile.empty()) return access.token;
+  std::string why;
+  std::optional<std::string> token = readTokenFile(access.tokenFile, why);
+  if (!token) {
+    error = (access.source.empty() ? "" : access.source + ": ") + "token file " + why;
+  }
+  return token;
+}
+
+std::string serverUrl(const ClusterAccess& access) {
+  const bool ipv6 = access.host.find(':') != std::string::npos;
+  return "https://" + (ipv6 ? "[" + access.host + "]" : access.host) + ":" +
+         std::to_string(access.port);
+}
+
+}  // namespace aw::webhook::kube
