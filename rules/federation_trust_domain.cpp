@@ -3,12 +3,12 @@
 // members with one domain cannot be told apart, so the value must be set, must not be
 // cluster.local, the local cluster's domain or another member's domain. A local cluster whose
 // own domain is cluster.local cannot federate at all.
-#include "rules/all_rules.h"
-#include "rules/model/domain.h"
 #include "common/json_path.h"
-#include "rules/model/keys.h"
-#include "rules/member_object.h"
 #include "common/text.h"
+#include "rules/all_rules.h"
+#include "rules/member_object.h"
+#include "rules/model/domain.h"
+#include "rules/model/keys.h"
 
 namespace aw::rules {
 
@@ -82,22 +82,18 @@ std::string valueProblem(const std::string* written, const Member& self, const A
          std::string(kWhatToSet);
 }
 
-void check(const Request& request, const Context& context, const RuleOptions& options,
-           Outcome& out) {
-  const Member self = subjectMember(request, context);
+void check(const Request& request, RuleContext& rule) {
+  const Member self = subjectMember(request, rule.alliance());
   const std::string* written = json::string(json::at(request.object, {"spec", "trustDomain"}));
-  if (std::string problem = valueProblem(written, self, context.alliance); !problem.empty()) {
-    out.findings.push_back({std::string(kRule), std::string(kPath), problem, options.action()});
+  if (std::string problem = valueProblem(written, self, rule.alliance()); !problem.empty()) {
+    rule.report(std::string(kPath), std::move(problem));
   }
-  const LocalCluster& local = context.alliance.local();
+  const LocalCluster& local = rule.alliance().local();
   if (!local.domain.empty() && sameDomain(local.domain, keys::kClusterLocal)) {
-    out.findings.push_back(
-        {std::string(kRule), std::string(kPath),
-         "the local cluster's clusterDomain is " + quoteValue(local.domain) +
-             pathNote(local.domainPath) +
-             ", an alias no federation member may use: give the local cluster a unique "
-             "clusterDomain before federating",
-         options.action()});
+    rule.report(std::string(kPath), "the local cluster's clusterDomain is " +
+                                        quoteValue(local.domain) + pathNote(local.domainPath) +
+                                        ", an alias no federation member may use: give the local "
+                                        "cluster a unique clusterDomain before federating");
   }
 }
 
@@ -110,7 +106,7 @@ const RuleInfo& federationTrustDomainRule() {
           "An IstioFederation's spec.trustDomain is set, is not cluster.local, and differs "
           "from the local cluster's domain and every other member's",
       .kinds = {KindId::IstioFederation},
-      .options = {{"action", {"deny", "warn", "audit", "off"}, "deny"}},
+      .options = {actionOption(kAction, Action::Deny)},
       .reads = kMemberObjectShapes,
       .check = check,
   };

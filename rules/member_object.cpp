@@ -9,10 +9,10 @@ std::string subjectName(const Request& request) {
   return name != nullptr && !name->empty() ? *name : request.name;
 }
 
-Member subjectMember(const Request& request, const Context& context) {
+Member subjectMember(const Request& request, const Alliance& alliance) {
   const std::string name = subjectName(request);
   const KindId kind = request.kind->id;
-  Member m = memberFromObject(kind, *request.object, context.alliance.findConfigured(kind, name));
+  Member m = memberFromObject(kind, *request.object, alliance.findConfigured(kind, name));
   if (m.name.empty()) {
     m.name = name;
     m.origin += name;

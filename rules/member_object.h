@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
+#include "rules/engine/shape.h"
 #include "rules/model/alliance.h"
 #include "rules/registry.h"
-#include "rules/engine/shape.h"
 
 namespace aw::rules {
 
@@ -31,6 +31,6 @@ std::string subjectName(const Request& request);
 // `members` entry of the same kind and name. The alliance's own entry of that identity (a
 // `members` entry, or the object's stored version on UPDATE) is the object itself, never
 // something to compare with: rules skip it with Member::sameIdentity.
-Member subjectMember(const Request& request, const Context& context);
+Member subjectMember(const Request& request, const Alliance& alliance);
 
 }  // namespace aw::rules

@@ -2,39 +2,37 @@
 // (Istio addresses remote services by the local domain), so a remote cluster declared with
 // another domain cannot work. The declared domain is the object's cluster-domain annotation, or
 // the clusterDomain of its `members` entry; a member that declares none gets `unknownDomain`.
+#include "common/text.h"
 #include "rules/all_rules.h"
+#include "rules/member_object.h"
 #include "rules/model/domain.h"
 #include "rules/model/keys.h"
-#include "rules/member_object.h"
-#include "common/text.h"
 
 namespace aw::rules {
 
 namespace {
 
-void check(const Request& request, const Context& context, const RuleOptions& options,
-           Outcome& out) {
-  const LocalCluster& local = context.alliance.local();
-  const Member self = subjectMember(request, context);
+// A member declaring no domain: allow | warn | deny.
+constexpr ActionOption kUnknownDomain{"unknownDomain"};
+
+void check(const Request& request, RuleContext& rule) {
+  const LocalCluster& local = rule.alliance().local();
+  const Member self = subjectMember(request, rule.alliance());
   if (self.domain.empty()) {
-    const Action unknown = options.action("unknownDomain");
-    if (unknown == Action::Off) return;
-    out.findings.push_back({"multicluster-cluster-domain", "metadata.annotations",
-                            "no cluster domain declared, so it is not compared with the local "
-                            "cluster's: add annotation " +
-                                std::string(keys::kClusterDomainAnnotation),
-                            unknown});
+    rule.report("metadata.annotations",
+                "no cluster domain declared, so it is not compared with the local cluster's: add "
+                "annotation " +
+                    std::string(keys::kClusterDomainAnnotation),
+                kUnknownDomain);
     return;
   }
   if (local.domain.empty() || sameDomain(self.domain, local.domain)) return;
   const std::string localPath = local.domainPath.empty() ? "" : " (" + local.domainPath + ")";
-  out.findings.push_back(
-      {"multicluster-cluster-domain", self.domainPath,
-       "cluster domain " + quoteValue(self.domain) + " differs from the local cluster's " +
-           quoteValue(local.domain) + localPath +
-           ": multicluster members must share one clusterDomain, so correct the declared domain, "
-           "or join that cluster with an IstioFederation instead",
-       options.action()});
+  rule.report(self.domainPath,
+              "cluster domain " + quoteValue(self.domain) + " differs from the local cluster's " +
+                  quoteValue(local.domain) + localPath +
+                  ": multicluster members must share one clusterDomain, so correct the declared "
+                  "domain, or join that cluster with an IstioFederation instead");
 }
 
 }  // namespace
@@ -44,8 +42,8 @@ const RuleInfo& multiclusterClusterDomainRule() {
       .id = "multicluster-cluster-domain",
       .summary = "An IstioMulticluster's declared cluster domain equals the local cluster's",
       .kinds = {KindId::IstioMulticluster},
-      .options = {{"action", {"deny", "warn", "audit", "off"}, "deny"},
-                  {"unknownDomain", {"allow", "warn", "deny"}, "warn"}},
+      .options = {actionOption(kAction, Action::Deny),
+                  actionOption(kUnknownDomain, {"allow", "warn", "deny"}, "warn")},
       .reads = kMemberObjectShapes,
       .check = check,
   };

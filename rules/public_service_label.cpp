@@ -2,26 +2,24 @@
 // its label federation.istio.deckhouse.io/public-service has the empty value (its selector is
 // `public-service=`). Any other value still makes this webhook check the Service as public, but
 // the Service is never exported, which is rarely what its author meant.
-#include "rules/all_rules.h"
 #include "common/json_path.h"
-#include "rules/model/keys.h"
 #include "common/text.h"
+#include "rules/all_rules.h"
+#include "rules/model/keys.h"
 
 namespace aw::rules {
 
 namespace {
 
-void check(const Request& request, const Context&, const RuleOptions& options, Outcome& out) {
+void check(const Request& request, RuleContext& rule) {
   const json::json* labels = json::at(request.object, {"metadata", "labels"});
   const std::string* value = json::string(json::child(labels, keys::kPublicServiceLabel));
   if (value == nullptr || value->empty()) return;
-  out.findings.push_back(
-      {"public-service-label", keys::labelPath(keys::kPublicServiceLabel),
-       "value " + quoteValue(*value) +
-           " is not empty, and the platform exports only Services whose value is empty (its "
-           "selector is public-service=), so this Service is checked but never exported: set the "
-           "value to \"\"",
-       options.action()});
+  rule.report(keys::labelPath(keys::kPublicServiceLabel),
+              "value " + quoteValue(*value) +
+                  " is not empty, and the platform exports only Services whose value is empty (its "
+                  "selector is public-service=), so this Service is checked but never exported: "
+                  "set the value to \"\"");
 }
 
 }  // namespace
@@ -33,7 +31,7 @@ const RuleInfo& publicServiceLabelRule() {
           "The federation.istio.deckhouse.io/public-service label of a Service has the empty "
           "value, the only one the platform exports",
       .kinds = {KindId::Service},
-      .options = {{"action", {"deny", "warn", "audit", "off"}, "warn"}},
+      .options = {actionOption(kAction, Action::Warn)},
       .reads = {{"metadata", kObject},
                 {"metadata.labels", kObject},
                 {"metadata.labels{}", kString}},

@@ -73,9 +73,9 @@ Outcome run(const Request& request, const Context& context, bool mutating) {
   checkShape(*request.object, reads, out.shapeErrors);
   if (!out.shapeErrors.empty()) return out;
   for (const RuleInfo* rule : active) {
-    rule->check(request, context, context.settings.of(rule->id), out);
+    RuleContext ruleContext(*rule, context.settings.of(rule->id), context.alliance, out);
+    rule->check(request, ruleContext);
   }
-  std::erase_if(out.findings, [](const Finding& f) { return f.action == Action::Off; });
   return out;
 }
 

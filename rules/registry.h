@@ -6,30 +6,18 @@
 #include <string_view>
 #include <vector>
 
-#include "rules/model/alliance.h"
 #include "rules/engine/finding.h"
-#include "rules/model/kinds.h"
-#include "rules/engine/options.h"
 #include "rules/engine/request.h"
-#include "rules/engine/shape.h"
+#include "rules/engine/rule.h"
+#include "rules/model/alliance.h"
+#include "rules/settings.h"
 
 namespace aw::rules {
 
+// What the engine runs the rules against: the alliance, and every rule's options.
 struct Context {
   const Alliance& alliance;
   const Settings& settings;
-};
-
-using CheckFn = void (*)(const Request&, const Context&, const RuleOptions&, Outcome&);
-
-struct RuleInfo {
-  std::string_view id;       // stable: service-port-names
-  std::string_view summary;  // one line, for docs and --help
-  std::vector<KindId> kinds;
-  std::vector<OptionSpec> options;  // options[0] is always "action"
-  bool mutating = false;            // true: produces a patch, served on /mutate
-  std::vector<FieldShape> reads;    // the fields it reads and their JSON types
-  CheckFn check = nullptr;
 };
 
 std::span<const RuleInfo> registry();

@@ -2,8 +2,8 @@
 // remote clusters build their ServiceEntries from port names.
 #include <cctype>
 
-#include "rules/all_rules.h"
 #include "common/json_path.h"
+#include "rules/all_rules.h"
 #include "rules/model/keys.h"
 #include "rules/service_ports.h"
 
@@ -11,8 +11,8 @@ namespace aw::rules {
 
 namespace {
 
-void check(const Request& request, const Context&, const RuleOptions& options, Outcome& out) {
-  const bool all = options.get("scope") == "all";
+void check(const Request& request, RuleContext& rule) {
+  const bool all = rule.choice(kScope) == Scope::All;
   if (!all && !isPublicService(*request.object)) return;
   const json::json* ports = json::array(json::at(request.object, {"spec", "ports"}));
   if (ports == nullptr) return;
@@ -23,10 +23,9 @@ void check(const Request& request, const Context&, const RuleOptions& options, O
     const ServicePort p = describeServicePort(port);
     std::string why = all ? "and this webhook's scope: all asks for a name on every port"
                           : "and public federation services need a name on every port";
-    out.findings.push_back({"service-port-names", "spec.ports[" + std::to_string(i) + "]",
-                            "port " + p.label + " has no name, " + why +
-                                " (add for example name: " + p.suggestedName + ")",
-                            options.action()});
+    rule.report("spec.ports[" + std::to_string(i) + "]",
+                "port " + p.label + " has no name, " + why +
+                    " (add for example name: " + p.suggestedName + ")");
   }
 }
 
@@ -39,8 +38,7 @@ const RuleInfo& servicePortNamesRule() {
           "Every port of a public federation Service (or of every Service, scope: all) "
           "has a name",
       .kinds = {KindId::Service},
-      .options = {{"action", {"deny", "warn", "audit", "off"}, "deny"},
-                  {"scope", {"public", "all"}, "public"}},
+      .options = {actionOption(kAction, Action::Deny), choiceOption(kScope, Scope::Public)},
       .reads = kServicePortShapes,
       .check = check,
   };

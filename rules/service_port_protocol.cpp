@@ -4,11 +4,11 @@
 #include <algorithm>
 #include <cctype>
 
-#include "rules/all_rules.h"
 #include "common/json_path.h"
+#include "common/text.h"
+#include "rules/all_rules.h"
 #include "rules/model/protocols.h"
 #include "rules/service_ports.h"
-#include "common/text.h"
 
 namespace aw::rules {
 
@@ -44,8 +44,8 @@ std::string renameExamples(const std::string& name) {
   return out;
 }
 
-void check(const Request& request, const Context&, const RuleOptions& options, Outcome& out) {
-  if (options.get("scope") != "all" && !isPublicService(*request.object)) return;
+void check(const Request& request, RuleContext& rule) {
+  if (rule.choice(kScope) != Scope::All && !isPublicService(*request.object)) return;
   const json::json* ports = json::array(json::at(request.object, {"spec", "ports"}));
   if (ports == nullptr) return;
   for (std::size_t i = 0; i < ports->size(); ++i) {
@@ -55,12 +55,9 @@ void check(const Request& request, const Context&, const RuleOptions& options, O
     const std::string* appProtocol = json::string(json::child(port, "appProtocol"));
     if (appProtocol != nullptr && !appProtocol->empty()) continue;
     if (notProxied(port) || protocolOfPortName(*name) != nullptr) continue;
-    out.findings.push_back({"service-port-protocol", "spec.ports[" + std::to_string(i) + "].name",
-                            quoteValue(*name) +
-                                " has no Istio protocol prefix, so Istio treats it as TCP: "
-                                "rename it " +
-                                renameExamples(*name) + ", or set appProtocol",
-                            options.action()});
+    rule.report("spec.ports[" + std::to_string(i) + "].name",
+                quoteValue(*name) + " has no Istio protocol prefix, so Istio treats it as TCP: " +
+                    "rename it " + renameExamples(*name) + ", or set appProtocol");
   }
 }
 
@@ -73,8 +70,8 @@ const RuleInfo& servicePortProtocolRule() {
           "Every named port of a public federation Service (or of every Service, "
           "scope: all) follows Istio's <protocol>[-<suffix>] naming, or sets appProtocol",
       .kinds = {KindId::Service},
-      .options = {{"action", {"deny", "warn", "audit", "off"}, "warn"},
-                  {"scope", {"public", "all"}, "public", "service-port-names.scope"}},
+      .options = {actionOption(kAction, Action::Warn),
+                  choiceOption(kScope, Scope::Public, "service-port-names.scope")},
       .reads = kServicePortShapes,
       .check = check,
   };

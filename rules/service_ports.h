@@ -6,9 +6,14 @@
 #include <string>
 #include <vector>
 
+#include "rules/engine/options.h"
 #include "rules/engine/shape.h"
 
 namespace aw::rules {
+
+// The Services a port rule looks at: public federation Services, or every Service.
+enum class Scope { Public, All };
+inline constexpr ChoiceOption<Scope, 2> kScope{"scope", {"public", "all"}};
 
 inline const std::vector<FieldShape> kServicePortShapes = {
     {"metadata", kObject},

@@ -31,10 +31,10 @@
 #include <cctype>
 #include <set>
 
+#include "common/json_path.h"
 #include "rules/all_rules.h"
 #include "rules/model/cidr.h"
 #include "rules/model/domain.h"
-#include "common/json_path.h"
 #include "rules/model/keys.h"
 #include "rules/model/protocols.h"
 
@@ -218,7 +218,7 @@ void recordPaths(const Json& object, const std::vector<std::string>& paths, Json
 
 // ---------------------------------------------------------------------------------------------
 
-void check(const Request& request, const Context& context, const RuleOptions&, Outcome& out) {
+void check(const Request& request, RuleContext& rule) {
   const Json* spec = json::object(json::child(request.object, "spec"));
   if (spec == nullptr) return;
   Change change;
@@ -229,13 +229,13 @@ void check(const Request& request, const Context& context, const RuleOptions&, O
     }
   }
   if (json::child(spec, "location") == nullptr) {
-    if (std::string_view l = defaultLocation(*spec, context.alliance); !l.empty()) {
+    if (std::string_view l = defaultLocation(*spec, rule.alliance()); !l.empty()) {
       change.add("/spec/location", l, "spec.location");
     }
   }
   if (change.paths.empty()) return;
   recordPaths(*request.object, change.paths, change.ops);
-  for (Json& op : change.ops) out.patch.push_back(std::move(op));
+  for (Json& op : change.ops) rule.patch(std::move(op));
 }
 
 }  // namespace
@@ -247,7 +247,7 @@ const RuleInfo& serviceEntryDefaultsRule() {
           "Fills in a ServiceEntry's missing port protocols and names, resolution and "
           "location, and lists them in the alliance-webhook.io/defaulted annotation",
       .kinds = {KindId::ServiceEntry},
-      .options = {{"action", {"on", "off"}, "on"}},
+      .options = {switchOption(true)},
       .mutating = true,
       .reads = {{"metadata", kObject},
                 {"metadata.annotations", kObject},

@@ -1,21 +1,18 @@
 // serviceentry-ports: Istio builds listeners and clusters per declared port, so a ServiceEntry
 // without ports gives its hosts no routing, no protocol and no policy.
-#include "rules/all_rules.h"
 #include "common/json_path.h"
+#include "rules/all_rules.h"
 
 namespace aw::rules {
 
 namespace {
 
-void check(const Request& request, const Context&, const RuleOptions& options, Outcome& out) {
+void check(const Request& request, RuleContext& rule) {
   const json::json* ports = json::at(request.object, {"spec", "ports"});
   if (ports != nullptr && !(ports->is_array() && ports->empty())) return;
-  out.findings.push_back(
-      {"serviceentry-ports", "spec.ports",
-       std::string(ports == nullptr ? "no ports" : "empty port list") +
-           ", so Istio cannot route to these hosts: add spec.ports entries with number, name and "
-           "protocol",
-       options.action()});
+  rule.report("spec.ports", std::string(ports == nullptr ? "no ports" : "empty port list") +
+                                ", so Istio cannot route to these hosts: add spec.ports entries "
+                                "with number, name and protocol");
 }
 
 }  // namespace
@@ -25,7 +22,7 @@ const RuleInfo& serviceEntryPortsRule() {
       .id = "serviceentry-ports",
       .summary = "A ServiceEntry declares at least one port",
       .kinds = {KindId::ServiceEntry},
-      .options = {{"action", {"deny", "warn", "audit", "off"}, "warn"}},
+      .options = {actionOption(kAction, Action::Warn)},
       .reads = {{"spec", kObject}, {"spec.ports", kArray}},
       .check = check,
   };

@@ -9,11 +9,11 @@
 #include <map>
 #include <tuple>
 
-#include "rules/all_rules.h"
 #include "common/json_path.h"
-#include "rules/model/keys.h"
-#include "rules/member_object.h"
 #include "common/text.h"
+#include "rules/all_rules.h"
+#include "rules/member_object.h"
+#include "rules/model/keys.h"
 
 namespace aw::rules {
 
@@ -32,10 +32,10 @@ std::string describe(const Subnet& s) {
   return std::string(subnetRoleName(s.role)) + " subnet " + s.cidr.str();
 }
 
-void add(Outcome& out, const std::string& path, std::string message, Action action) {
-  if (action == Action::Off) return;
-  out.findings.push_back({std::string(kRule), path, std::move(message), action});
-}
+// An overlap of a multi-network member with another reached through the gateway (see
+// reportAllianceOverlaps), and a member declaring no subnets: allow | warn | deny.
+constexpr ActionOption kMultiNetworkAction{"multiNetworkAction"};
+constexpr ActionOption kUnknownSubnets{"unknownSubnets"};
 
 // The whole annotation value a malformed element came from, when it came from one.
 const std::string* annotationValue(const nlohmann::json& object, const std::string& path) {
@@ -47,8 +47,7 @@ const std::string* annotationValue(const nlohmann::json& object, const std::stri
   return nullptr;
 }
 
-void reportMalformed(const Member& self, const nlohmann::json& object, Action action,
-                     Outcome& out) {
+void reportMalformed(const Member& self, const nlohmann::json& object, RuleContext& rule) {
   for (const BadCidr& bad : self.malformed) {
     std::string message;
     if (bad.text.empty()) {
@@ -63,25 +62,25 @@ void reportMalformed(const Member& self, const nlohmann::json& object, Action ac
       message += bad.suggestion.empty() ? " (write it like 10.112.0.0/16 or fd00:112::/48)"
                                         : ", did you mean " + bad.suggestion + "?";
     }
-    add(out, bad.path, std::move(message), action);
+    rule.report(bad.path, std::move(message));
   }
 }
 
 // One finding for the overlaps of `subnet` beyond the first kMaxOverlapsPerSubnet (of `total`).
 void reportRest(const Subnet& subnet, std::size_t total, std::string_view whose,
-                std::string_view fix, Action action, Outcome& out) {
+                std::string_view fix, const ActionOption& action, RuleContext& rule) {
   if (total <= kMaxOverlapsPerSubnet) return;
-  add(out, subnet.path,
-      describe(subnet) + " also overlaps " + std::to_string(total - kMaxOverlapsPerSubnet) +
-          " more subnets of " + std::string(whose) + ": " + std::string(fix),
-      action);
+  rule.report(subnet.path,
+              describe(subnet) + " also overlaps " + std::to_string(total - kMaxOverlapsPerSubnet) +
+                  " more subnets of " + std::string(whose) + ": " + std::string(fix),
+              action);
 }
 
 // Overlaps among the object's own subnets (pod with service, or within one list). Each pair is
 // reported once, on the later-declared subnet. A repeated CIDR is reported against its first
 // occurrence only and left out of the index: the distinct CIDRs of one family are nested or
 // disjoint, so each has at most 129 containers and the pairs stay O(n), whatever was written.
-void reportOwnOverlaps(const Member& self, Action action, Outcome& out) {
+void reportOwnOverlaps(const Member& self, RuleContext& rule) {
   const std::vector<Subnet>& subnets = self.subnets;
   if (subnets.size() < 2) return;
   using Key = std::tuple<bool, std::array<std::uint8_t, 16>, int>;
@@ -112,21 +111,25 @@ void reportOwnOverlaps(const Member& self, Action action, Outcome& out) {
       const std::string_view fix = other.role == subnet.role
                                        ? "list each range once, without overlaps"
                                        : "pods and services need separate ranges";
-      add(out, subnet.path,
-          describe(subnet) + " overlaps this member's own " + describe(other) + where + ": " +
-              std::string(fix),
-          action);
+      rule.report(subnet.path, describe(subnet) + " overlaps this member's own " + describe(other) +
+                                   where + ": " + std::string(fix));
     }
     reportRest(subnet, earlier.size(), "this member", "list each range once, without overlaps",
-               action, out);
+               kAction, rule);
   }
 }
 
 // Overlaps with the local cluster and the other members, found through the alliance's index.
 // `multiNetworkAction` applies to an overlap with the local cluster when `self` is reached
 // through the ingress gateway, and with another member only when both are; otherwise `action`.
-void reportAllianceOverlaps(const Member& self, const Alliance& alliance, Action action,
-                            Action multiNetworkAction, Outcome& out) {
+void reportAllianceOverlaps(const Member& self, RuleContext& rule) {
+  const Alliance& alliance = rule.alliance();
+  // The action option an overlap with `hit` is reported with.
+  auto optionFor = [&](const Alliance::Hit& hit) -> const ActionOption& {
+    const bool multiNetwork =
+        self.multiNetwork && (hit.member == nullptr || hit.member->multiNetwork);
+    return multiNetwork ? kMultiNetworkAction : kAction;
+  };
   const Member* firstMember = alliance.members().empty() ? nullptr : &alliance.members().front();
   // Local cluster first, then members in their order, then declaration order within each.
   auto order = [&](const Alliance::Hit& h) {
@@ -146,22 +149,21 @@ void reportAllianceOverlaps(const Member& self, const Alliance& alliance, Action
           hit.member == nullptr
               ? "the local cluster's " + describe(*hit.subnet) + " (" + hit.subnet->path + ")"
               : describe(*hit.subnet) + " of " + hit.member->origin;
-      const bool multiNetwork =
-          self.multiNetwork && (hit.member == nullptr || hit.member->multiNetwork);
-      add(out, subnet.path, describe(subnet) + " overlaps " + other + ": " + std::string(kOwnRange),
-          multiNetwork ? multiNetworkAction : action);
+      rule.report(subnet.path,
+                  describe(subnet) + " overlaps " + other + ": " + std::string(kOwnRange),
+                  optionFor(hit));
     }
-    Action rest = Action::Off;
+    // The overlaps left unlisted are summed up with the strongest of their actions.
+    const ActionOption* rest = &kAction;
     for (std::size_t k = kMaxOverlapsPerSubnet; k < hits.size(); ++k) {
-      const bool multiNetwork =
-          self.multiNetwork && (hits[k].member == nullptr || hits[k].member->multiNetwork);
-      rest = std::max(rest, multiNetwork ? multiNetworkAction : action);
+      const ActionOption& option = optionFor(hits[k]);
+      if (k == kMaxOverlapsPerSubnet || rule.action(option) > rule.action(*rest)) rest = &option;
     }
-    reportRest(subnet, hits.size(), "the local cluster and other members", kOwnRange, rest, out);
+    reportRest(subnet, hits.size(), "the local cluster and other members", kOwnRange, *rest, rule);
   }
 }
 
-void reportUnknown(const Member& self, Action action, Outcome& out) {
+void reportUnknown(const Member& self, RuleContext& rule) {
   if (self.podDeclared && self.serviceDeclared) return;
   std::string message;
   if (!self.podDeclared && !self.serviceDeclared) {
@@ -174,41 +176,17 @@ void reportUnknown(const Member& self, Action action, Outcome& out) {
               " subnet declared, so its overlaps go unchecked: add annotation " +
               std::string(pod ? keys::kPodSubnetAnnotation : keys::kServiceSubnetAnnotation);
   }
-  add(out, "metadata.annotations", std::move(message), action);
+  rule.report("metadata.annotations", std::move(message), kUnknownSubnets);
 }
 
-// Keeps at most kMaxFindings of `found` and sums up the rest in one finding with the strongest
-// of their actions, so an annotation listing thousands of ranges cannot produce a response of
-// megabytes.
-void keepBounded(std::vector<Finding> found, Outcome& out) {
-  if (found.size() <= kMaxFindings) {
-    for (Finding& f : found) out.findings.push_back(std::move(f));
-    return;
-  }
-  Action strongest = Action::Off;
-  for (std::size_t i = kMaxFindings; i < found.size(); ++i) {
-    strongest = std::max(strongest, found[i].action);
-  }
-  const std::size_t rest = found.size() - kMaxFindings;
-  found.resize(kMaxFindings);
-  for (Finding& f : found) out.findings.push_back(std::move(f));
-  out.findings.push_back(
-      {std::string(kRule), "metadata.annotations",
-       "and " + std::to_string(rest) + " more subnet problems not listed: fix the ones above first",
-       strongest});
-}
-
-void check(const Request& request, const Context& context, const RuleOptions& options,
-           Outcome& out) {
-  const Member self = subjectMember(request, context);
-  const Action action = options.action();
-  Outcome found;
-  reportMalformed(self, *request.object, action, found);
-  reportOwnOverlaps(self, action, found);
-  reportAllianceOverlaps(self, context.alliance, action, options.action("multiNetworkAction"),
-                         found);
-  reportUnknown(self, options.action("unknownSubnets"), found);
-  keepBounded(std::move(found.findings), out);
+void check(const Request& request, RuleContext& rule) {
+  const Member self = subjectMember(request, rule.alliance());
+  reportMalformed(self, *request.object, rule);
+  reportOwnOverlaps(self, rule);
+  reportAllianceOverlaps(self, rule);
+  reportUnknown(self, rule);
+  // An annotation listing thousands of ranges must not produce a response of megabytes.
+  rule.keepAtMost(kMaxFindings, "metadata.annotations", "subnet problems");
 }
 
 }  // namespace
@@ -221,9 +199,9 @@ const RuleInfo& subnetOverlapRule() {
           "are valid CIDRs overlapping no other subnet of it, the local cluster or "
           "another member",
       .kinds = {KindId::IstioFederation, KindId::IstioMulticluster},
-      .options = {{"action", {"deny", "warn", "audit", "off"}, "deny"},
-                  {"multiNetworkAction", {"deny", "warn", "audit", "off"}, "deny"},
-                  {"unknownSubnets", {"allow", "warn", "deny"}, "warn"}},
+      .options = {actionOption(kAction, Action::Deny),
+                  actionOption(kMultiNetworkAction, Action::Deny),
+                  actionOption(kUnknownSubnets, {"allow", "warn", "deny"}, "warn")},
       .reads = kMemberObjectShapes,
       .check = check,
   };

@@ -1,9 +1,8 @@
 #include "rules/engine/options.h"
 
 #include <algorithm>
-#include <stdexcept>
 
-#include "rules/registry.h"
+#include "rules/engine/rule.h"
 
 namespace aw::rules {
 
@@ -21,14 +20,44 @@ std::string_view actionName(Action a) {
   return "off";
 }
 
+OptionSpec actionOption(const ActionOption& option, Action defaultAction) {
+  return {option.key, {kActionValues.begin(), kActionValues.end()}, actionName(defaultAction)};
+}
+
+OptionSpec actionOption(const ActionOption& option, std::vector<std::string_view> values,
+                        std::string_view defaultValue) {
+  return {option.key, std::move(values), defaultValue};
+}
+
+OptionSpec switchOption(bool on) {
+  return {kAction.key, {kSwitchValues.begin(), kSwitchValues.end()}, on ? "on" : "off"};
+}
+
+namespace {
+
+std::size_t indexOf(const OptionSpec& spec, std::string_view value) {
+  return static_cast<std::size_t>(std::find(spec.values.begin(), spec.values.end(), value) -
+                                  spec.values.begin());
+}
+
+}  // namespace
+
 RuleOptions::RuleOptions(const RuleInfo& info) : info_(&info) {
-  for (const OptionSpec& o : info.options) values_.emplace_back(o.defaultValue);
+  for (const OptionSpec& o : info.options) values_.push_back(indexOf(o, o.defaultValue));
   set_.assign(values_.size(), false);
+}
+
+std::size_t RuleOptions::valueIndex(std::string_view key) const {
+  for (std::size_t i = 0; i < info_->options.size(); ++i) {
+    if (info_->options[i].key == key) return values_[i];
+  }
+  return 0;
 }
 
 std::string_view RuleOptions::get(std::string_view key) const {
   for (std::size_t i = 0; i < info_->options.size(); ++i) {
-    if (info_->options[i].key == key) return values_[i];
+    const OptionSpec& o = info_->options[i];
+    if (o.key == key) return values_[i] < o.values.size() ? o.values[values_[i]] : o.defaultValue;
   }
   return {};
 }
@@ -37,8 +66,9 @@ bool RuleOptions::set(std::string_view key, std::string_view value) {
   for (std::size_t i = 0; i < info_->options.size(); ++i) {
     const OptionSpec& o = info_->options[i];
     if (o.key != key) continue;
-    if (std::find(o.values.begin(), o.values.end(), value) == o.values.end()) return false;
-    values_[i] = std::string(value);
+    const std::size_t index = indexOf(o, value);
+    if (index == o.values.size()) return false;
+    values_[i] = index;
     set_[i] = true;
     return true;
   }
@@ -46,44 +76,12 @@ bool RuleOptions::set(std::string_view key, std::string_view value) {
 }
 
 // "on" (a mutating rule) reads as Deny only in the sense of "active"; "allow" and "off" are Off.
-Action RuleOptions::action(std::string_view key) const {
-  const std::string_view v = get(key);
+Action RuleOptions::action(const ActionOption& option) const {
+  const std::string_view v = get(option.key);
   if (v == "deny" || v == "on") return Action::Deny;
   if (v == "warn") return Action::Warn;
   if (v == "audit") return Action::Audit;
   return Action::Off;
-}
-
-Settings::Settings() {
-  for (const RuleInfo& r : registry()) rules_.emplace_back(r);
-  inherit();
-}
-
-void Settings::inherit() {
-  for (RuleOptions& r : rules_) {
-    for (std::size_t i = 0; i < r.values_.size(); ++i) {
-      const std::string_view from = r.info().options[i].inheritsFrom;
-      if (from.empty() || r.set_[i]) continue;
-      const std::size_t dot = from.rfind('.');
-      const RuleOptions* source = find(from.substr(0, dot));
-      if (source == nullptr) throw std::logic_error("inheritsFrom names an unregistered rule");
-      r.values_[i] = std::string(source->get(from.substr(dot + 1)));
-    }
-  }
-}
-
-const RuleOptions& Settings::of(std::string_view ruleId) const {
-  for (const RuleOptions& r : rules_) {
-    if (r.info().id == ruleId) return r;
-  }
-  throw std::logic_error("unregistered rule id");  // a programming error, never user input
-}
-
-RuleOptions* Settings::find(std::string_view ruleId) {
-  for (RuleOptions& r : rules_) {
-    if (r.info().id == ruleId) return &r;
-  }
-  return nullptr;
 }
 
 }  // namespace aw::rules

@@ -1,6 +1,9 @@
-// Rule options: declared by each rule's metadata, parsed generically by the configuration.
+// Rule options: declared by each rule's metadata, parsed generically by the configuration, read
+// by the rules through typed keys (a misspelt option is a compile error, not an empty string).
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,6 +21,40 @@ struct OptionSpec {
   std::string_view inheritsFrom = {};
 };
 
+// The values of a validating rule's action options, and of a mutating rule's switch: the one
+// declaration every rule, the configuration and the docs read.
+inline constexpr std::array<std::string_view, 4> kActionValues = {"deny", "warn", "audit", "off"};
+inline constexpr std::array<std::string_view, 2> kSwitchValues = {"on", "off"};
+
+// An option whose value is an Action. Each rule declares its own beyond kAction.
+struct ActionOption {
+  std::string_view key;
+};
+inline constexpr ActionOption kAction{"action"};
+
+// An option choosing one of N values, read as the enumerator E at the same position.
+template <class E, std::size_t N>
+struct ChoiceOption {
+  std::string_view key;
+  std::array<std::string_view, N> values;
+};
+
+// The metadata of an action option with kActionValues (`values` overrides them, e.g. "allow"
+// instead of "audit|off" for a secondary option).
+OptionSpec actionOption(const ActionOption& option, Action defaultAction);
+OptionSpec actionOption(const ActionOption& option, std::vector<std::string_view> values,
+                        std::string_view defaultValue);
+// The switch of a mutating rule: on | off.
+OptionSpec switchOption(bool on);
+template <class E, std::size_t N>
+OptionSpec choiceOption(const ChoiceOption<E, N>& option, E defaultValue,
+                        std::string_view inheritsFrom = {}) {
+  return {option.key,
+          {option.values.begin(), option.values.end()},
+          option.values[static_cast<std::size_t>(defaultValue)],
+          inheritsFrom};
+}
+
 struct RuleInfo;
 
 // The effective options of one rule: its defaults overlaid with the configuration.
@@ -29,30 +66,21 @@ class RuleOptions {
   std::string_view get(std::string_view key) const;  // a declared key; "" if undeclared
   // Returns false (and leaves the options unchanged) when key or value is not allowed.
   bool set(std::string_view key, std::string_view value);
-  // "deny|warn|audit|off|allow|on" to an Action; "allow"/"on" are Off/Deny-free, see .cpp.
-  Action action(std::string_view key = "action") const;
-  bool enabled() const { return get("action") != "off"; }
+  // deny|on -> Deny, warn -> Warn, audit -> Audit, off|allow -> Off.
+  Action action(const ActionOption& option = kAction) const;
+  // The value as E: choiceOption() declares the values in the enumerators' order.
+  template <class E, std::size_t N>
+  E choice(const ChoiceOption<E, N>& option) const {
+    return static_cast<E>(valueIndex(option.key));
+  }
+  bool enabled() const { return get(kAction.key) != "off"; }
 
  private:
   friend class Settings;
+  std::size_t valueIndex(std::string_view key) const;  // 0 if undeclared
   const RuleInfo* info_;
-  std::vector<std::string> values_;  // parallel to info_->options
+  std::vector<std::size_t> values_;  // parallel to info_->options: index into its values
   std::vector<bool> set_;            // parallel: written by the configuration
-};
-
-// The options of every registered rule.
-class Settings {
- public:
-  Settings();  // every rule at its defaults
-  const RuleOptions& of(std::string_view ruleId) const;
-  RuleOptions* find(std::string_view ruleId);
-  const std::vector<RuleOptions>& all() const { return rules_; }
-  // Gives every option that declares inheritsFrom and was not set the value it inherits.
-  // Call once all options are set.
-  void inherit();
-
- private:
-  std::vector<RuleOptions> rules_;  // parallel to registry()
 };
 
 }  // namespace aw::rules

@@ -74,8 +74,9 @@ TEST(Registry, OptionsOfSpecSection5) {
   EXPECT_EQ(defaults.of("service-port-protocol").get("scope"), "public");
   EXPECT_EQ(defaults.of("subnet-overlap").get("multiNetworkAction"), "deny");
   EXPECT_EQ(defaults.of("subnet-overlap").get("unknownSubnets"), "warn");
-  EXPECT_EQ(defaults.of("subnet-overlap").action("unknownSubnets"), Action::Warn);
-  EXPECT_EQ(defaults.of("multicluster-cluster-domain").action("unknownDomain"), Action::Warn);
+  EXPECT_EQ(defaults.of("subnet-overlap").action(ActionOption{"unknownSubnets"}), Action::Warn);
+  EXPECT_EQ(defaults.of("multicluster-cluster-domain").action(ActionOption{"unknownDomain"}),
+            Action::Warn);
   EXPECT_TRUE(defaults.of("serviceentry-defaults").enabled());
 }
 
@@ -87,7 +88,7 @@ TEST(Registry, ARuleBlockKeepsTheDefaultsOfTheKeysItDoesNotSet) {
   const RuleOptions& overlap = r.config->settings.of("subnet-overlap");
   EXPECT_EQ(overlap.get("action"), "deny");
   EXPECT_EQ(overlap.get("multiNetworkAction"), "deny");
-  EXPECT_EQ(overlap.action("unknownSubnets"), Action::Off);
+  EXPECT_EQ(overlap.action(ActionOption{"unknownSubnets"}), Action::Off);
   EXPECT_FALSE(r.config->settings.of("serviceentry-defaults").enabled());
 }
 

@@ -44,14 +44,14 @@ nlohmann::json federation(const std::string& pod) {
 
 std::vector<Finding> runSubnetOverlap(const Alliance& alliance, const nlohmann::json& object) {
   const Settings settings;
-  const Context context{alliance, settings};
   Request request;
   request.kind = &kindInfo(KindId::IstioFederation);
   request.name = "cluster-b";
   request.object = &object;
   Outcome out;
   const RuleInfo* rule = findRule("subnet-overlap");
-  rule->check(request, context, settings.of(rule->id), out);
+  RuleContext context(*rule, settings.of(rule->id), alliance, out);
+  rule->check(request, context);
   return out.findings;
 }
 
