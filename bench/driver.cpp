@@ -13,11 +13,11 @@
 #include <sstream>
 #include <string>
 
-#include "webhook/state/config.h"
 #include "webhook/admission/handler.h"
+#include "webhook/state/config.h"
+#include "webhook/state/state.h"
 #include "webhook/telemetry/log.h"
 #include "webhook/telemetry/metrics.h"
-#include "webhook/state/state.h"
 
 namespace {
 [[noreturn]] void usage() {

@@ -22,12 +22,12 @@
 #include "rules/model/alliance.h"
 #include "rules/registry.h"
 #include "webhook/admission/admission.h"
-#include "webhook/state/config.h"
 #include "webhook/admission/decision.h"
 #include "webhook/admission/handler.h"
+#include "webhook/state/config.h"
+#include "webhook/state/state.h"
 #include "webhook/telemetry/log.h"
 #include "webhook/telemetry/metrics.h"
-#include "webhook/state/state.h"
 
 namespace {
 

@@ -2,8 +2,8 @@
 
 #include <limits>
 
-#include "rules/model/domain.h"
 #include "common/json_path.h"
+#include "rules/model/domain.h"
 #include "rules/model/keys.h"
 
 namespace aw::rules {

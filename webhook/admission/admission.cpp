@@ -1,6 +1,6 @@
 #include "webhook/admission/admission.h"
 
-#include <openssl/evp.h>
+#include "webhook/base/base64.h"
 
 namespace aw::webhook {
 
@@ -173,69 +173,86 @@ rules::Request AdmissionRequest::toRulesRequest() const {
   return r;
 }
 
+namespace {
+
+// apiVersion, kind and the request object of the review; throws Bad.
+const json& readEnvelope(const json& doc, AdmissionRequest& req) {
+  if (!doc.is_object()) throw Bad{"request body is not a JSON object; expected an AdmissionReview"};
+  req.apiVersion = stringField(doc, "apiVersion", "apiVersion", true);
+  if (req.apiVersion != kV1 && req.apiVersion != kV1beta1) {
+    throw Bad{"apiVersion \"" + req.apiVersion +
+              "\" is not supported; expected admission.k8s.io/v1 or admission.k8s.io/v1beta1"};
+  }
+  const std::string kind = stringField(doc, "kind", "kind", true);
+  if (kind != "AdmissionReview") throw Bad{"kind \"" + kind + "\" is not AdmissionReview"};
+  const json* request = field(doc, "request");
+  if (request == nullptr) throw Bad{"request is missing"};
+  if (!request->is_object()) throw Bad{"request must be an object"};
+  return *request;
+}
+
+void readKindAndOperation(const json& request, AdmissionRequest& req) {
+  const json* kindObj = field(request, "kind");
+  if (kindObj == nullptr) throw Bad{"request.kind is missing"};
+  if (!kindObj->is_object()) throw Bad{"request.kind must be an object"};
+  req.group = stringField(*kindObj, "group", "request.kind.group", false);
+  req.version = stringField(*kindObj, "version", "request.kind.version", true);
+  req.kind = stringField(*kindObj, "kind", "request.kind.kind", true);
+
+  const std::string op = stringField(request, "operation", "request.operation", true);
+  if (op == "CREATE") {
+    req.operation = rules::Operation::Create;
+  } else if (op == "UPDATE") {
+    req.operation = rules::Operation::Update;
+  } else if (op == "DELETE") {
+    req.operation = rules::Operation::Delete;
+  } else if (op == "CONNECT") {
+    req.operation = rules::Operation::Connect;
+  } else {
+    throw Bad{"request.operation \"" + op + "\" is not CREATE, UPDATE, DELETE or CONNECT"};
+  }
+}
+
+void readUserAndDryRun(const json& request, AdmissionRequest& req) {
+  if (const json* user = field(request, "userInfo")) {
+    if (!user->is_object()) throw Bad{"request.userInfo must be an object"};
+    req.username = stringField(*user, "username", "request.userInfo.username", false);
+    if (const json* groups = field(*user, "groups")) {
+      if (!groups->is_array()) throw Bad{"request.userInfo.groups must be a list of strings"};
+      for (const json& g : *groups) {
+        if (!g.is_string()) throw Bad{"request.userInfo.groups must be a list of strings"};
+        req.groups.push_back(g.get<std::string>());
+      }
+    }
+  }
+  if (const json* dry = field(request, "dryRun")) {
+    if (!dry->is_boolean()) throw Bad{"request.dryRun must be true or false"};
+    req.dryRun = dry->get<bool>();
+  }
+}
+
+}  // namespace
+
 DecodeResult decodeAdmissionReview(std::string_view body) {
   DecodeResult result;
   json doc;
   result.error = parseSkippingManagedFields(body, doc);
   if (!result.error.empty()) return result;
   try {
-    if (!doc.is_object())
-      throw Bad{"request body is not a JSON object; expected an AdmissionReview"};
     AdmissionRequest req;
-    req.apiVersion = stringField(doc, "apiVersion", "apiVersion", true);
-    if (req.apiVersion != kV1 && req.apiVersion != kV1beta1) {
-      throw Bad{"apiVersion \"" + req.apiVersion +
-                "\" is not supported; expected admission.k8s.io/v1 or admission.k8s.io/v1beta1"};
-    }
-    const std::string kind = stringField(doc, "kind", "kind", true);
-    if (kind != "AdmissionReview") throw Bad{"kind \"" + kind + "\" is not AdmissionReview"};
-    const json* request = field(doc, "request");
-    if (request == nullptr) throw Bad{"request is missing"};
-    if (!request->is_object()) throw Bad{"request must be an object"};
-    req.uid = stringField(*request, "uid", "request.uid", true);
+    const json& request = readEnvelope(doc, req);
+    req.uid = stringField(request, "uid", "request.uid", true);
     if (req.uid.empty()) throw Bad{"request.uid is empty"};
-
-    const json* kindObj = field(*request, "kind");
-    if (kindObj == nullptr) throw Bad{"request.kind is missing"};
-    if (!kindObj->is_object()) throw Bad{"request.kind must be an object"};
-    req.group = stringField(*kindObj, "group", "request.kind.group", false);
-    req.version = stringField(*kindObj, "version", "request.kind.version", true);
-    req.kind = stringField(*kindObj, "kind", "request.kind.kind", true);
-
-    const std::string op = stringField(*request, "operation", "request.operation", true);
-    if (op == "CREATE") {
-      req.operation = rules::Operation::Create;
-    } else if (op == "UPDATE") {
-      req.operation = rules::Operation::Update;
-    } else if (op == "DELETE") {
-      req.operation = rules::Operation::Delete;
-    } else if (op == "CONNECT") {
-      req.operation = rules::Operation::Connect;
-    } else {
-      throw Bad{"request.operation \"" + op + "\" is not CREATE, UPDATE, DELETE or CONNECT"};
-    }
-    req.name = stringField(*request, "name", "request.name", false);
-    req.namespace_ = stringField(*request, "namespace", "request.namespace", false);
-    if (const json* user = field(*request, "userInfo")) {
-      if (!user->is_object()) throw Bad{"request.userInfo must be an object"};
-      req.username = stringField(*user, "username", "request.userInfo.username", false);
-      if (const json* groups = field(*user, "groups")) {
-        if (!groups->is_array()) throw Bad{"request.userInfo.groups must be a list of strings"};
-        for (const json& g : *groups) {
-          if (!g.is_string()) throw Bad{"request.userInfo.groups must be a list of strings"};
-          req.groups.push_back(g.get<std::string>());
-        }
-      }
-    }
-    if (const json* dry = field(*request, "dryRun")) {
-      if (!dry->is_boolean()) throw Bad{"request.dryRun must be true or false"};
-      req.dryRun = dry->get<bool>();
-    }
+    readKindAndOperation(request, req);
+    req.name = stringField(request, "name", "request.name", false);
+    req.namespace_ = stringField(request, "namespace", "request.namespace", false);
+    readUserAndDryRun(request, req);
     // Move the objects out of the parsed document instead of copying them.
     json& mutableRequest = doc["request"];
     if (mutableRequest.contains("object")) req.object = std::move(mutableRequest["object"]);
-    if (mutableRequest.contains("oldObject"))
+    if (mutableRequest.contains("oldObject")) {
       req.oldObject = std::move(mutableRequest["oldObject"]);
+    }
     result.request = std::move(req);
   } catch (const Bad& bad) {
     result.error = bad.message;
@@ -257,19 +274,6 @@ std::string encodeAdmissionReview(std::string_view apiVersion, std::string_view 
   }
   json review = {{"apiVersion", apiVersion}, {"kind", "AdmissionReview"}, {"response", response}};
   return review.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-std::string errorBody(std::string_view message) {
-  return json{{"error", message}}.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-std::string base64Encode(std::string_view data) {
-  std::string out(4 * ((data.size() + 2) / 3), '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(data.data()),
-                                static_cast<int>(data.size()));
-  out.resize(static_cast<std::size_t>(n));
-  return out;
 }
 
 }  // namespace aw::webhook

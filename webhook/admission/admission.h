@@ -49,9 +49,4 @@ struct AdmissionResponse {
 std::string encodeAdmissionReview(std::string_view apiVersion, std::string_view uid,
                                   const AdmissionResponse& response);
 
-// {"error": "..."} for HTTP errors.
-std::string errorBody(std::string_view message);
-
-std::string base64Encode(std::string_view data);
-
 }  // namespace aw::webhook

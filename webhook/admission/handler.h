@@ -5,8 +5,8 @@
 #include <string>
 #include <string_view>
 
-#include "webhook/telemetry/metrics.h"
 #include "webhook/state/state.h"
+#include "webhook/telemetry/metrics.h"
 
 namespace aw::webhook {
 

@@ -62,4 +62,13 @@ std::optional<std::string> decodeBase64(std::string_view text, std::string& erro
   return out;
 }
 
+std::string base64Encode(std::string_view data) {
+  std::string out(4 * ((data.size() + 2) / 3), '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(data.data()),
+                                static_cast<int>(data.size()));
+  out.resize(static_cast<std::size_t>(n));
+  return out;
+}
+
 }  // namespace aw::webhook

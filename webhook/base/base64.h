@@ -12,6 +12,9 @@ namespace aw::webhook {
 // is wrong and where ("not valid base64: unexpected '-' at offset 12 (URL-safe base64? ...)").
 std::optional<std::string> decodeBase64(std::string_view text, std::string& error);
 
+// `data` in standard base64 with padding (an AdmissionResponse's patch).
+std::string base64Encode(std::string_view data);
+
 // A byte as a message shows it: 'x' when printable, else its code ("byte 0x0a").
 std::string describeByte(char c);
 

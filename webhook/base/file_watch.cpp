@@ -1,4 +1,4 @@
-#include "webhook/state/file_watch.h"
+#include "webhook/base/file_watch.h"
 
 #include <sys/stat.h>
 

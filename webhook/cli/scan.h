@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "rules/engine/finding.h"
-#include "webhook/state/config.h"
 #include "webhook/cli/manifests.h"
+#include "webhook/state/config.h"
 
 namespace aw::webhook {
 

@@ -6,42 +6,50 @@
 #include <iostream>
 #include <thread>
 
-#include "webhook/state/cluster_sync.h"
+#include "webhook/admission/handler.h"
 #include "webhook/cli/commands.h"
-#include "webhook/state/config.h"
 #include "webhook/cli/flags.h"
+#include "webhook/http/server.h"
+#include "webhook/http/tls.h"
+#include "webhook/state/cluster_sync.h"
+#include "webhook/state/config.h"
+#include "webhook/state/config_reload.h"
+#include "webhook/state/state.h"
 #include "webhook/telemetry/log.h"
 #include "webhook/telemetry/metrics.h"
-#include "webhook/http/server.h"
-#include "webhook/state/state.h"
-#include "webhook/http/tls.h"
 
 namespace aw::webhook {
 
 namespace {
 
-constexpr const char* kServeHelp = R"(Usage: alliance-webhook serve [flags]
+const std::vector<FlagSpec> kServeFlags = {
+    {"config", "FILE", "configuration file (SPEC section 3); re-read when it changes"},
+    {"listen", "HOST:PORT", "TLS address (default 0.0.0.0:8443)"},
+    {"tls-cert", "FILE", "serving certificate (PEM, may include the chain); required"},
+    {"tls-key", "FILE", "its private key (PEM); required; both re-read when they change"},
+    {"client-ca", "FILE", "require client certificates signed by this CA (mutual TLS)"},
+    {"metrics-listen", "HOST:PORT", "also serve /metrics, /healthz, /readyz on plain HTTP"},
+    {"audit-only", "", "never deny: would-be denials become [audit] warnings"},
+    {"kubeconfig", "FILE", "kubeconfig for the cluster block (cluster.kubeconfig)"},
+    {"log-format", "json|text", "log line format (default json)"},
+    {"log-level", "LEVEL", "trace, debug, info, warn or error (default info)"},
+    {"max-connections", "N", "connections held at most on --listen (default 4096)"},
+    {"body-budget", "SIZE",
+     "request bodies buffered at once, all connections (default 64Mi);\n"
+     "a request beyond it waits up to 1 s, then gets 503 + Retry-After"},
+    {"shutdown-delay", "DURATION",
+     "after SIGTERM, serve as before this long (default 5s) while the\n"
+     "endpoints are removed; /readyz answers 503 from the start"},
+    {"shutdown-timeout", "DURATION",
+     "after SIGTERM, exit 0 after this at the latest (default 20s)"},
+};
 
-Serves the admission webhook over TLS: POST /validate, POST /mutate, GET /healthz, /readyz, /metrics.
-
-Flags:
-  --config FILE               configuration file (SPEC section 3); re-read when it changes
-  --listen HOST:PORT          TLS address (default 0.0.0.0:8443)
-  --tls-cert FILE             serving certificate (PEM, may include the chain); required
-  --tls-key FILE              its private key (PEM); required; both re-read when they change
-  --client-ca FILE            require client certificates signed by this CA (mutual TLS)
-  --metrics-listen HOST:PORT  also serve /metrics, /healthz, /readyz on plain HTTP
-  --audit-only                never deny: would-be denials become [audit] warnings
-  --kubeconfig FILE           kubeconfig for the cluster block (cluster.kubeconfig)
-  --log-format json|text      log line format (default json)
-  --log-level LEVEL           trace, debug, info, warn or error (default info)
-  --max-connections N         connections held at most on --listen (default 4096)
-  --body-budget SIZE          request bodies buffered at once, all connections (default 64Mi);
-                              a request beyond it waits up to 1 s, then gets 503 + Retry-After
-  --shutdown-delay DURATION   after SIGTERM, serve as before this long (default 5s) while the
-                              endpoints are removed; /readyz answers 503 from the start
-  --shutdown-timeout DURATION after SIGTERM, exit 0 after this at the latest (default 20s)
-)";
+std::string serveHelp() {
+  return "Usage: alliance-webhook serve [flags]\n\n"
+         "Serves the admission webhook over TLS: POST /validate, POST /mutate, GET /healthz, "
+         "/readyz, /metrics.\n\nFlags:\n" +
+         flagTable(kServeFlags);
+}
 
 int usage(const std::string& error) {
   std::cerr << "alliance-webhook serve: " << error
@@ -49,16 +57,18 @@ int usage(const std::string& error) {
   return kExitUsage;
 }
 
-}  // namespace
-
-int runServe(const std::vector<std::string>& args) {
-  // Signals are taken by a dedicated thread; every other thread inherits this mask.
+// Signals are taken by a dedicated thread; every other thread inherits this mask.
+sigset_t blockStopSignals() {
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
+  return signals;
+}
+
+void tuneMalloc() {
   // One malloc arena: with one per worker thread, glibc keeps the peak of every thread's large
   // requests (1 MiB objects) resident for good; measured by make soak, RSS grew +150% over
   // 1,000,000 requests with the default and +5% with one arena, at the same throughput.
@@ -68,23 +78,193 @@ int runServe(const std::vector<std::string>& args) {
   // then keeps the peak of concurrent large bodies resident for good (20 x 7 MiB bodies: 700 MiB
   // resident 40 s after the load).
   mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
+}
 
-  const ParsedFlags flags = parseFlags(args, {{"config"},
-                                              {"listen"},
-                                              {"tls-cert"},
-                                              {"tls-key"},
-                                              {"client-ca"},
-                                              {"metrics-listen"},
-                                              {"audit-only", false},
-                                              {"kubeconfig"},
-                                              {"log-format"},
-                                              {"log-level"},
-                                              {"max-connections"},
-                                              {"body-budget"},
-                                              {"shutdown-delay"},
-                                              {"shutdown-timeout"}});
+// Every connection is a descriptor: take the hard limit (containers commonly allow 1048576
+// but start with a soft 1024, which would cap the connections far below --max-connections).
+void raiseFileLimit() {
+  if (rlimit files{}; getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
+}
+
+bool readAddresses(const ParsedFlags& flags, ServerOptions& options, std::string& error) {
+  if (!parseHostPort("--listen", flags.get("listen").value_or("0.0.0.0:8443"), options.host,
+                     options.port, error)) {
+    return false;
+  }
+  if (auto m = flags.get("metrics-listen")) {
+    if (!parseHostPort("--metrics-listen", *m, options.metricsHost, options.metricsPort, error)) {
+      return false;
+    }
+  }
+  if (!flags.has("tls-cert")) {
+    error = "--tls-cert is required (the serving certificate, PEM)";
+    return false;
+  }
+  if (!flags.has("tls-key")) {
+    error = "--tls-key is required (the certificate's private key, PEM)";
+    return false;
+  }
+  options.certFile = *flags.get("tls-cert");
+  options.keyFile = *flags.get("tls-key");
+  options.clientCaFile = flags.get("client-ca").value_or("");
+  return true;
+}
+
+bool readBudgets(const ParsedFlags& flags, ServerOptions& options, std::string& error) {
+  if (auto v = flags.get("max-connections");
+      v && !parseCount("--max-connections", *v, 1, 1000000, options.maxConnections, error)) {
+    return false;
+  }
+  if (auto v = flags.get("body-budget")) {
+    if (!parseByteSize("--body-budget", *v, options.bodyBudget, error)) return false;
+    if (options.bodyBudget < options.maxBodyBytes) {
+      error = "--body-budget " + *v +
+              ": must hold at least one 8 MiB body (8Mi), or such a request never fits";
+      return false;
+    }
+  }
+  if (auto v = flags.get("shutdown-delay");
+      v && !parseDuration("--shutdown-delay", *v, options.shutdownDelay, error)) {
+    return false;
+  }
+  if (auto v = flags.get("shutdown-timeout");
+      v && !parseDuration("--shutdown-timeout", *v, options.shutdownTimeout, error)) {
+    return false;
+  }
+  if (options.shutdownDelay > options.shutdownTimeout) {
+    error = "--shutdown-delay must not be longer than --shutdown-timeout";
+    return false;
+  }
+  return true;
+}
+
+// The Kubernetes API is read when the cluster block asks for it: credentials are checked now,
+// so a bad kubeconfig stops the start-up instead of leaving the webhook unready for good.
+// False with a message when they cannot be read; `access` stays empty when nothing is read.
+bool readClusterAccess(const Config& config, const ParsedFlags& flags,
+                       std::optional<kube::ClusterAccess>& access, std::string& error) {
+  const bool readsCluster = config.cluster.watch || !config.cluster.secretName.empty();
+  if (readsCluster) {
+    kube::ClusterAccessResult found = clusterAccess(config.cluster, flags.get("kubeconfig"));
+    if (!found.access) {
+      error = "cluster: " + found.error;
+      return false;
+    }
+    access = std::move(found.access);
+  } else if (flags.has("kubeconfig")) {
+    log::warn(
+        "--kubeconfig is ignored: the configuration reads nothing from the Kubernetes API "
+        "(cluster.watch, cluster.clusterConfigurationSecret)");
+  }
+  return true;
+}
+
+// What serve runs on: everything read and checked before a port is bound.
+struct Startup {
+  ServerOptions options;
+  std::optional<std::filesystem::path> configFile;  // reloaded when it changes
+  bool auditOnly = false;
+  Config config;
+  std::shared_ptr<const KeyPair> pair;
+  std::optional<kube::ClusterAccess> access;
+};
+
+void logServing(const ServerOptions& options) {
+  log::info("serving",
+            {{"listen", options.host + ":" + std::to_string(options.port)},
+             {"metrics", options.metricsHost.empty()
+                             ? ""
+                             : options.metricsHost + ":" + std::to_string(options.metricsPort)},
+             {"client_ca", options.clientCaFile},
+             {"max_connections", options.maxConnections},
+             {"body_budget", options.bodyBudget},
+             {"mode", options.mode}});
+}
+
+// Waits for SIGTERM or SIGINT and drains the server; returns at once when `served` is set.
+std::thread signalWatcher(AdmissionServer& server, const ServerOptions& options,
+                          const std::atomic<bool>& served, sigset_t signals) {
+  return std::thread([&server, &options, &served, signals] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    if (sig == 0 || served.load()) return;
+    log::info("draining: /readyz answers 503; requests are served as before until the delay ends",
+              {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"},
+               {"shutdown_delay_ms", options.shutdownDelay.count()},
+               {"shutdown_timeout_ms", options.shutdownTimeout.count()}});
+    server.drain();
+  });
+}
+
+int serveUntilStopped(Startup start, sigset_t signals) {
+  Metrics metrics;
+  State state;
+  StateComposer composer(state);
+  CertificateStore certs;
+  metrics.setMode(std::string(modeName(start.config.mode)));
+  metrics.setCertificateExpiry(start.pair->notAfter());
+  certs.replace(std::move(start.pair));
+  for (const std::string& note : start.config.notes) log::warn(note);
+  const ClusterSettings cluster = start.config.cluster;
+  start.options.mode = std::string(modeName(start.config.mode));
+  composer.setConfig(std::move(start.config));
+
+  std::unique_ptr<ClusterSync> sync;  // outlives the server, whose /metrics and /readyz read it
+  const AdmissionHandler handler(state, metrics);
+  AdmissionServer server(start.options, certs, metrics);
+  for (Endpoint e : {Endpoint::Validate, Endpoint::Mutate}) {
+    server.post(std::string(endpointPath(e)), [&handler, e](std::string_view body) {
+      HttpResult r = handler.handle(e, body);
+      return HttpReply{r.status, std::move(r.body)};
+    });
+  }
+  std::string error;
+  if (!server.bind(error)) {
+    std::cerr << "alliance-webhook serve: " << error << "\n";
+    return kExitDenied;
+  }
+  if (start.access) {
+    sync = std::make_unique<ClusterSync>(std::move(*start.access), cluster, composer, metrics);
+    metrics.addSource([&sync](std::string& out) { sync->renderMetrics(out); });
+    server.setReadiness([&sync] { return sync->waitingFor(); });
+    sync->start();
+  }
+  std::optional<ConfigReloader> reloader;
+  if (start.configFile) {
+    reloader.emplace(*start.configFile, start.auditOnly, composer, metrics);
+    reloader->start();
+  }
+  std::atomic<bool> served{false};
+  std::thread signalThread = signalWatcher(server, start.options, served, signals);
+  logServing(start.options);
+  server.run();
+  if (reloader) reloader->stop();
+  if (sync) sync->stop();
+  // If the server stopped on its own, wake the signal thread so it can be joined.
+  served = true;
+  // Not a way to end the thread: it waits in sigwait for exactly this signal, and returns.
+  // NOLINTNEXTLINE(bugprone-bad-signal-to-kill-thread)
+  pthread_kill(signalThread.native_handle(), SIGTERM);
+  signalThread.join();
+  log::info("stopped");
+  return kExitOk;
+}
+
+}  // namespace
+
+const std::vector<FlagSpec>& serveFlags() {
+  return kServeFlags;
+}
+
+int runServe(const std::vector<std::string>& args) {
+  const sigset_t signals = blockStopSignals();
+  tuneMalloc();
+  const ParsedFlags flags = parseFlags(args, kServeFlags);
   if (flags.help) {
-    std::cout << kServeHelp;
+    std::cout << serveHelp();
     return kExitOk;
   }
   if (!flags.error.empty()) return usage(flags.error);
@@ -95,128 +275,28 @@ int runServe(const std::vector<std::string>& args) {
                   error)) {
     return usage(error);
   }
-  ServerOptions options;
-  if (!parseHostPort("--listen", flags.get("listen").value_or("0.0.0.0:8443"), options.host,
-                     options.port, error)) {
+  Startup start;
+  if (!readAddresses(flags, start.options, error) || !readBudgets(flags, start.options, error)) {
     return usage(error);
   }
-  if (auto m = flags.get("metrics-listen")) {
-    if (!parseHostPort("--metrics-listen", *m, options.metricsHost, options.metricsPort, error)) {
-      return usage(error);
-    }
-  }
-  if (!flags.has("tls-cert")) return usage("--tls-cert is required (the serving certificate, PEM)");
-  if (!flags.has("tls-key"))
-    return usage("--tls-key is required (the certificate's private key, PEM)");
-  options.certFile = *flags.get("tls-cert");
-  options.keyFile = *flags.get("tls-key");
-  options.clientCaFile = flags.get("client-ca").value_or("");
-  options.auditOnly = flags.has("audit-only");
-  if (auto v = flags.get("max-connections");
-      v && !parseCount("--max-connections", *v, 1, 1000000, options.maxConnections, error)) {
-    return usage(error);
-  }
-  if (auto v = flags.get("body-budget")) {
-    if (!parseByteSize("--body-budget", *v, options.bodyBudget, error)) return usage(error);
-    if (options.bodyBudget < options.maxBodyBytes) {
-      return usage("--body-budget " + *v +
-                   ": must hold at least one 8 MiB body (8Mi), or such a request never fits");
-    }
-  }
-  if (auto v = flags.get("shutdown-delay");
-      v && !parseDuration("--shutdown-delay", *v, options.shutdownDelay, error)) {
-    return usage(error);
-  }
-  if (auto v = flags.get("shutdown-timeout");
-      v && !parseDuration("--shutdown-timeout", *v, options.shutdownTimeout, error)) {
-    return usage(error);
-  }
-  if (options.shutdownDelay > options.shutdownTimeout) {
-    return usage("--shutdown-delay must not be longer than --shutdown-timeout");
-  }
-  // Every connection is a descriptor: take the hard limit (containers commonly allow 1048576
-  // but start with a soft 1024, which would cap the connections far below --max-connections).
-  if (rlimit files{}; getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
-    files.rlim_cur = files.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &files);
-  }
+  raiseFileLimit();
 
   ConfigResult loaded = loadConfigOrDefaults(flags.get("config"));
   if (!loaded.config) {
     std::cerr << "alliance-webhook serve: invalid configuration: " << loaded.error << "\n";
     return kExitUsage;
   }
-  Config config = std::move(*loaded.config);
-  if (auto file = flags.get("config")) options.configFile = *file;
-  if (options.auditOnly) config.mode = Mode::Audit;
+  start.config = std::move(*loaded.config);
+  if (auto file = flags.get("config")) start.configFile = *file;
+  start.auditOnly = flags.has("audit-only");
+  if (start.auditOnly) start.config.mode = Mode::Audit;
 
-  std::shared_ptr<const KeyPair> pair = KeyPair::load(options.certFile, options.keyFile, error);
-  if (!pair) {
+  start.pair = KeyPair::load(start.options.certFile, start.options.keyFile, error);
+  if (!start.pair || !readClusterAccess(start.config, flags, start.access, error)) {
     std::cerr << "alliance-webhook serve: " << error << "\n";
     return kExitUsage;
   }
-
-  // The Kubernetes API is read when the cluster block asks for it: credentials are checked now,
-  // so a bad kubeconfig stops the start-up instead of leaving the webhook unready for good.
-  const bool readsCluster = config.cluster.watch || !config.cluster.secretName.empty();
-  std::optional<kube::ClusterAccess> access;
-  if (readsCluster) {
-    kube::ClusterAccessResult found = clusterAccess(config.cluster, flags.get("kubeconfig"));
-    if (!found.access) {
-      std::cerr << "alliance-webhook serve: cluster: " << found.error << "\n";
-      return kExitUsage;
-    }
-    access = std::move(found.access);
-  } else if (flags.has("kubeconfig")) {
-    log::warn(
-        "--kubeconfig is ignored: the configuration reads nothing from the Kubernetes API "
-        "(cluster.watch, cluster.clusterConfigurationSecret)");
-  }
-
-  Metrics metrics;
-  State state;
-  StateComposer composer(state);
-  CertificateStore certs;
-  metrics.setMode(std::string(modeName(config.mode)));
-  metrics.setCertificateExpiry(pair->notAfter());
-  certs.replace(std::move(pair));
-  for (const std::string& note : config.notes) log::warn(note);
-  const ClusterSettings cluster = config.cluster;
-  composer.setConfig(std::move(config));
-
-  std::unique_ptr<ClusterSync> sync;  // outlives the server, whose /metrics and /readyz read it
-  AdmissionServer server(options, composer, certs, metrics);
-  if (!server.bind(error)) {
-    std::cerr << "alliance-webhook serve: " << error << "\n";
-    return kExitDenied;
-  }
-  if (access) {
-    sync = std::make_unique<ClusterSync>(std::move(*access), cluster, composer, metrics);
-    metrics.addSource([&sync](std::string& out) { sync->renderMetrics(out); });
-    server.setReadiness([&sync] { return sync->waitingFor(); });
-    sync->start();
-  }
-  std::atomic<bool> served{false};
-  std::thread signalThread([&server, &options, &served, signals] {
-    int sig = 0;
-    sigwait(&signals, &sig);
-    if (sig == 0 || served.load()) return;
-    log::info("draining: /readyz answers 503; requests are served as before until the delay ends",
-              {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"},
-               {"shutdown_delay_ms", options.shutdownDelay.count()},
-               {"shutdown_timeout_ms", options.shutdownTimeout.count()}});
-    server.drain();
-  });
-  server.run();
-  if (sync) sync->stop();
-  // If the server stopped on its own, wake the signal thread so it can be joined.
-  served = true;
-  // Not a way to end the thread: it waits in sigwait for exactly this signal, and returns.
-  // NOLINTNEXTLINE(bugprone-bad-signal-to-kill-thread)
-  pthread_kill(signalThread.native_handle(), SIGTERM);
-  signalThread.join();
-  log::info("stopped");
-  return kExitOk;
+  return serveUntilStopped(std::move(start), signals);
 }
 
 }  // namespace aw::webhook

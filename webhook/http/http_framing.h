@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -54,6 +55,11 @@ class ChunkedScanner {
 
  private:
   enum class Step { Size, Data, DataEnd, Trailer, Done };
+  // One step each: nullopt to go on with the next step, else what scan() returns.
+  std::optional<Parse> scanSize(std::string_view body, const Limits& limits, Refusal& refusal);
+  std::optional<Parse> scanData(std::string_view body);
+  std::optional<Parse> scanDataEnd(std::string_view body, Refusal& refusal);
+  std::optional<Parse> scanTrailer(std::string_view body, const Limits& limits, Refusal& refusal);
   Step step_ = Step::Size;
   std::size_t pos_ = 0;
   std::uint64_t chunkLeft_ = 0;

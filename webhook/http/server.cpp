@@ -2,8 +2,8 @@
 
 #include <httplib.h>
 
-#include "webhook/admission/admission.h"
-#include "webhook/state/file_watch.h"
+#include "webhook/base/error_body.h"
+#include "webhook/base/file_watch.h"
 #include "webhook/telemetry/log.h"
 
 namespace aw::webhook {
@@ -81,14 +81,12 @@ bool parseHostPort(const std::string& flag, const std::string& value, std::strin
   return true;
 }
 
-AdmissionServer::AdmissionServer(ServerOptions options, StateComposer& composer,
-                                 CertificateStore& certs, Metrics& metrics)
-    : options_(std::move(options)),
-      composer_(composer),
-      state_(composer.state()),
-      certs_(certs),
-      metrics_(metrics),
-      handler_(composer.state(), metrics) {}
+AdmissionServer::AdmissionServer(ServerOptions options, CertificateStore& certs, Metrics& metrics)
+    : options_(std::move(options)), certs_(certs), metrics_(metrics) {}
+
+void AdmissionServer::post(std::string path, PostHandler handler) {
+  posts_.emplace_back(std::move(path), std::move(handler));
+}
 
 void AdmissionServer::setReadiness(std::function<std::string()> waitingFor) {
   waitingFor_ = std::move(waitingFor);
@@ -101,9 +99,7 @@ AdmissionServer::~AdmissionServer() {
 
 std::string AdmissionServer::notReady() const {
   if (connections_ && connections_->draining()) return "shutting down";
-  if (state_.current() == nullptr || certs_.current() == nullptr) {
-    return "configuration or certificate not loaded";
-  }
+  if (certs_.current() == nullptr) return "configuration or certificate not loaded";
   return waitingFor_ ? waitingFor_() : std::string();
 }
 
@@ -131,58 +127,74 @@ void AdmissionServer::routes(HttpEngine& server, bool admission) {
         res.set_content(errorBody("internal error while answering; see the webhook's log"), kJson);
       });
   if (!admission) return;
-  for (Endpoint e : {Endpoint::Validate, Endpoint::Mutate}) {
-    const std::string path(endpointPath(e));
-    // The body is read here, not by httplib: httplib holds neither a chunked nor a decoded
-    // (Content-Encoding) body to the payload limit, parses multipart and form bodies itself, and
-    // reads a declared Content-Length to its end before it answers 413.
-    server.Post(path, [this, e](const httplib::Request& req, httplib::Response& res,
-                                const httplib::ContentReader& read) {
-      const std::size_t limit = options_.maxBodyBytes;
-      // The connection layer has refused every other transfer coding (400) before this runs.
-      const bool chunked = req.has_header("Transfer-Encoding");
-      if (!chunked && !req.has_header("Content-Length")) {
-        res.status = 411;  // RFC 9112 6.3: no body at all; nothing left unread
-        res.set_content(errorBody(statusError(411)), kJson);
-        return;
-      }
-      if (!chunked && req.get_header_value<uint64_t>("Content-Length") > limit) {
-        return answerAndClose(res, 413, statusError(413));
-      }
-      const std::string encoding = req.get_header_value("Content-Encoding");
-      if ((!encoding.empty() && encoding != "identity") || req.is_multipart_form_data()) {
-        return answerAndClose(res, 415, statusError(415));
-      }
-      std::string body;
-      if (!chunked) body.reserve(req.get_header_value<uint64_t>("Content-Length"));
-      bool tooLarge = false;
-      const bool complete = read([&](const char* data, std::size_t n) {
-        if (body.size() + n > limit) {
-          tooLarge = true;
-          return false;
-        }
-        body.append(data, n);
-        return true;
-      });
-      if (tooLarge) return answerAndClose(res, 413, statusError(413));
-      if (!complete) {
-        return answerAndClose(res, 400, "request body could not be read (timed out or cut)");
-      }
-      HttpResult r = handler_.handle(e, body);
-      res.status = r.status;
-      res.set_content(r.body, kJson);
-    });
-    auto notAllowed = [](const httplib::Request&, httplib::Response& res) {
-      res.status = 405;
-      res.set_header("Allow", "POST");
-      res.set_content(errorBody(statusError(405)), kJson);
-    };
-    server.Get(path, notAllowed);
-    server.Put(path, notAllowed);
-    server.Patch(path, notAllowed);
-    server.Delete(path, notAllowed);
-    server.Options(path, notAllowed);
+  for (const auto& [path, handler] : posts_) servePost(path, handler, server);
+}
+
+namespace {
+
+// Reads a POST body to `limit` bytes. False when the request has been answered instead: no
+// length (411), too long (413), encoded or multipart (415), cut or late (400).
+// The body is read here, not by httplib: httplib holds neither a chunked nor a decoded
+// (Content-Encoding) body to the payload limit, parses multipart and form bodies itself, and
+// reads a declared Content-Length to its end before it answers 413.
+bool readBody(const httplib::Request& req, httplib::Response& res,
+              const httplib::ContentReader& read, std::size_t limit, std::string& body) {
+  // The connection layer has refused every other transfer coding (400) before this runs.
+  const bool chunked = req.has_header("Transfer-Encoding");
+  if (!chunked && !req.has_header("Content-Length")) {
+    res.status = 411;  // RFC 9112 6.3: no body at all; nothing left unread
+    res.set_content(errorBody(statusError(411)), kJson);
+    return false;
   }
+  if (!chunked && req.get_header_value<uint64_t>("Content-Length") > limit) {
+    answerAndClose(res, 413, statusError(413));
+    return false;
+  }
+  const std::string encoding = req.get_header_value("Content-Encoding");
+  if ((!encoding.empty() && encoding != "identity") || req.is_multipart_form_data()) {
+    answerAndClose(res, 415, statusError(415));
+    return false;
+  }
+  if (!chunked) body.reserve(req.get_header_value<uint64_t>("Content-Length"));
+  bool tooLarge = false;
+  const bool complete = read([&](const char* data, std::size_t n) {
+    if (body.size() + n > limit) {
+      tooLarge = true;
+      return false;
+    }
+    body.append(data, n);
+    return true;
+  });
+  if (tooLarge) {
+    answerAndClose(res, 413, statusError(413));
+  } else if (!complete) {
+    answerAndClose(res, 400, "request body could not be read (timed out or cut)");
+  }
+  return complete && !tooLarge;
+}
+
+}  // namespace
+
+void AdmissionServer::servePost(const std::string& path, const PostHandler& handler,
+                                HttpEngine& server) {
+  server.Post(path, [this, handler](const httplib::Request& req, httplib::Response& res,
+                                    const httplib::ContentReader& read) {
+    std::string body;
+    if (!readBody(req, res, read, options_.maxBodyBytes, body)) return;
+    HttpReply r = handler(body);
+    res.status = r.status;
+    res.set_content(r.body, kJson);
+  });
+  auto notAllowed = [](const httplib::Request&, httplib::Response& res) {
+    res.status = 405;
+    res.set_header("Allow", "POST");
+    res.set_content(errorBody(statusError(405)), kJson);
+  };
+  server.Get(path, notAllowed);
+  server.Put(path, notAllowed);
+  server.Patch(path, notAllowed);
+  server.Delete(path, notAllowed);
+  server.Options(path, notAllowed);
 }
 
 bool AdmissionServer::bind(std::string& error) {
@@ -233,7 +245,7 @@ void AdmissionServer::run() {
              {"client_ca", options_.clientCaFile},
              {"max_connections", options_.maxConnections},
              {"body_budget", options_.bodyBudget},
-             {"mode", std::string(modeName(state_.current()->config.mode))}});
+             {"mode", options_.mode}});
   connections_->run();
   stop();
   if (reloadThread_.joinable()) reloadThread_.join();
@@ -250,28 +262,6 @@ void AdmissionServer::stop() {
   }
   stopCv_.notify_all();
   if (connections_) connections_->stop();
-}
-
-void AdmissionServer::reloadConfig() {
-  ConfigResult loaded = loadConfig(*options_.configFile);
-  if (!loaded.config) {
-    metrics_.reload("config", false);
-    log::error("configuration reload refused; the previous configuration stays in force",
-               {{"error", loaded.error}});
-    return;
-  }
-  if (options_.auditOnly) loaded.config->mode = Mode::Audit;
-  if (!(loaded.config->cluster == state_.current()->config.cluster)) {
-    // The watches and their credentials are set up once: say so rather than pretend.
-    log::warn(
-        "the cluster block changed; restart the webhook to apply it (the rest of the "
-        "configuration is reloaded)");
-  }
-  metrics_.setMode(std::string(modeName(loaded.config->mode)));
-  const std::string mode(modeName(loaded.config->mode));
-  composer_.setConfig(std::move(*loaded.config));
-  metrics_.reload("config", true);
-  log::info("configuration reloaded", {{"file", options_.configFile->string()}, {"mode", mode}});
 }
 
 void AdmissionServer::reloadCertificate() {
@@ -295,26 +285,11 @@ void AdmissionServer::reloadCertificate() {
 }
 
 void AdmissionServer::reloadLoop() {
-  std::vector<std::filesystem::path> configFiles;
-  if (options_.configFile) {
-    configFiles = state_.current()->config.sources;
-    if (configFiles.empty()) configFiles.push_back(*options_.configFile);
-  }
-  FileWatch configWatch(configFiles);
   FileWatch certWatch({options_.certFile, options_.keyFile});
   bool certPending = false;  // last attempt failed: retry until a load succeeds
   std::unique_lock lock(stopMutex_);
   while (!stopCv_.wait_for(lock, options_.reloadInterval, [this] { return stopping_; })) {
     lock.unlock();
-    if (options_.configFile && configWatch.changed()) {
-      reloadConfig();
-      std::vector<std::filesystem::path> files = state_.current()->config.sources;
-      if (files.empty()) files.push_back(*options_.configFile);
-      if (files != configFiles) {
-        configFiles = files;
-        configWatch.reset(files);
-      }
-    }
     if (certWatch.changed() || certPending) {
       const auto before = certs_.current();
       reloadCertificate();

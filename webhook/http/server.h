@@ -1,23 +1,23 @@
-// The HTTPS admission server, its plain-HTTP metrics twin, and the reload loop.
+// The HTTPS admission server, its plain-HTTP metrics twin, and the certificate reload. It knows
+// paths, limits and TLS; what a POST body means is its owner's (webhook/cli/serve.cpp) business.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <filesystem>
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "webhook/http/connection_server.h"
-#include "webhook/admission/handler.h"
 #include "webhook/http/http_stream.h"
-#include "webhook/telemetry/metrics.h"
-#include "webhook/state/state.h"
 #include "webhook/http/tls.h"
+#include "webhook/telemetry/metrics.h"
 
 namespace aw::webhook {
 
@@ -29,8 +29,7 @@ struct ServerOptions {
   std::string clientCaFile;
   std::string metricsHost;  // empty: no metrics listener
   int metricsPort = 0;
-  std::optional<std::filesystem::path> configFile;  // reloaded when it changes
-  bool auditOnly = false;
+  std::string mode;  // for the "serving" log line
 
   // The connection layer (webhook/connection_server.h): budgets, not thread counts.
   std::size_t maxConnections = 4096;                 // on --listen; the metrics port has 64 more
@@ -40,20 +39,28 @@ struct ServerOptions {
   std::chrono::milliseconds shutdownDelay{5000};     // SIGTERM: served as before this long
   std::chrono::milliseconds shutdownTimeout{20000};  // SIGTERM: exit after this at the latest
   std::size_t keepAliveMaxRequests = 1000000;
-  std::chrono::milliseconds reloadInterval{1000};
+  std::chrono::milliseconds reloadInterval{1000};  // how often the certificate files are looked at
 };
 
 // Parses "HOST:PORT" ("[::1]:8443" for IPv6). Returns false with a message naming the flag.
 bool parseHostPort(const std::string& flag, const std::string& value, std::string& host, int& port,
                    std::string& error);
 
+// A POST answered by the server's owner: status and JSON body.
+struct HttpReply {
+  int status = 200;
+  std::string body;
+};
+using PostHandler = std::function<HttpReply(std::string_view body)>;
+
 class AdmissionServer {
  public:
-  // Admission requests read composer.state(); a reloaded configuration goes to the composer.
-  AdmissionServer(ServerOptions options, StateComposer& composer, CertificateStore& certs,
-                  Metrics& metrics);
+  AdmissionServer(ServerOptions options, CertificateStore& certs, Metrics& metrics);
   ~AdmissionServer();
 
+  // Serves POST `path` on the TLS port with `handler`, the body read to the size limit first;
+  // other methods on it answer 405. Set before bind().
+  void post(std::string path, PostHandler handler);
   // More that /readyz waits for: `waitingFor` returns what is missing, empty when nothing is.
   // Set before run().
   void setReadiness(std::function<std::string()> waitingFor);
@@ -71,18 +78,16 @@ class AdmissionServer {
 
  private:
   void routes(HttpEngine& server, bool admission);
+  void servePost(const std::string& path, const PostHandler& handler, HttpEngine& server);
   void reloadLoop();
-  void reloadConfig();
   void reloadCertificate();
   std::string notReady() const;  // empty when ready
 
   ServerOptions options_;
-  StateComposer& composer_;
-  const State& state_;
+  std::vector<std::pair<std::string, PostHandler>> posts_;
   std::function<std::string()> waitingFor_;
   CertificateStore& certs_;
   Metrics& metrics_;
-  AdmissionHandler handler_;
   SslCtx tls_;
   HttpEngine https_;
   HttpEngine plain_;

@@ -8,18 +8,6 @@
 
 namespace aw::webhook {
 
-std::string opensslErrors() {
-  std::string out;
-  unsigned long e;
-  char buf[256];
-  while ((e = ERR_get_error()) != 0) {
-    ERR_error_string_n(e, buf, sizeof buf);
-    if (!out.empty()) out += ", ";
-    out += buf;
-  }
-  return out.empty() ? "unknown OpenSSL error" : out;
-}
-
 KeyPair::~KeyPair() {
   X509_free(leaf_);
   EVP_PKEY_free(key_);

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "webhook/base/current.h"
+#include "webhook/base/openssl_errors.h"
 
 namespace aw::webhook {
 
@@ -52,8 +53,5 @@ struct SslCtxFree {
 using SslCtx = std::unique_ptr<SSL_CTX, SslCtxFree>;
 SslCtx newServerContext(const CertificateStore& store, const std::string& clientCaFile,
                         std::string& error);
-
-// The OpenSSL error queue as one line (and cleared).
-std::string opensslErrors();
 
 }  // namespace aw::webhook

@@ -15,7 +15,7 @@
 
 #include "webhook/base/base64.h"
 #include "webhook/base/files.h"
-#include "webhook/http/tls.h"
+#include "webhook/base/openssl_errors.h"
 
 namespace aw::webhook::kube {
 namespace fs = std::filesystem;

@@ -12,11 +12,11 @@
 #include <string>
 #include <vector>
 
-#include "webhook/state/config.h"
 #include "webhook/kube/kube_client.h"
 #include "webhook/kube/kube_reflector.h"
-#include "webhook/telemetry/metrics.h"
+#include "webhook/state/config.h"
 #include "webhook/state/state.h"
+#include "webhook/telemetry/metrics.h"
 
 namespace aw::webhook {
 

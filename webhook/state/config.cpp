@@ -13,10 +13,6 @@
 
 namespace aw::webhook {
 
-std::string_view modeName(Mode m) {
-  return m == Mode::Audit ? "audit" : "enforce";
-}
-
 namespace {
 
 bool hasRole(const std::vector<rules::Subnet>& subnets, rules::SubnetRole role) {

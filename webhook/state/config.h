@@ -7,13 +7,11 @@
 #include <vector>
 
 #include "rules/model/alliance.h"
-#include "rules/engine/options.h"
+#include "rules/settings.h"
 #include "webhook/state/exemptions.h"
+#include "webhook/state/mode.h"
 
 namespace aw::webhook {
-
-enum class Mode { Enforce, Audit };
-std::string_view modeName(Mode m);
 
 // On UPDATE, what a deny finding that the old object has too does (SPEC §4.1).
 enum class ExistingViolations { Warn, Deny };

@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "rules/model/alliance.h"
-#include "webhook/state/config.h"
 #include "webhook/base/current.h"
+#include "webhook/state/config.h"
 
 namespace aw::webhook {
 

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "test/support/review.h"
+#include "webhook/base/base64.h"
 
 namespace aw::webhook {
 namespace {
