@@ -62,10 +62,10 @@ TEST(Readme, TheCheckExamplePrintsWhatIsShown) {
   const std::string rest = text.substr(text.find(command) + command.size() + 4);
   const std::string shown = blockAfter(rest, "```");
   ASSERT_EQ(command,
-            "alliance-webhook check --config test/webhook/check/config.yaml "
-            "test/webhook/check/warnings/manifests\n");
-  RunResult r = run({AW_BINARY, "check", "--config", "test/webhook/check/config.yaml",
-                     "test/webhook/check/warnings/manifests"});
+            "alliance-webhook check --config test/webhook/cli/check/config.yaml "
+            "test/webhook/cli/check/warnings/manifests\n");
+  RunResult r = run({AW_BINARY, "check", "--config", "test/webhook/cli/check/config.yaml",
+                     "test/webhook/cli/check/warnings/manifests"});
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out, shown);
 }
@@ -107,6 +107,23 @@ TEST(Readme, TheRulesTableIsTheRegistry) {
                                std::string(rule.options.front().defaultValue) + " | ";
     EXPECT_EQ(rows[i].substr(0, prefix.size()), prefix) << rows[i];
   }
+}
+
+// The README's command line is what `alliance-webhook --help` prints: both are written from each
+// command's one flag table.
+TEST(Readme, TheCommandLineIsTheHelp) {
+  const std::string block = blockAfter(readme(), "\n## Command line\n");
+  ASSERT_FALSE(block.empty());
+  const RunResult help = run({AW_BINARY, "--help"});
+  ASSERT_EQ(help.status, 0);
+  const auto from = help.out.find("Usage:\n");
+  const auto to = help.out.find("\n\n", from);
+  ASSERT_NE(from, std::string::npos);
+  // The help's usage lines, without their two-space indent.
+  std::string usage;
+  std::istringstream lines(help.out.substr(from + 7, to - from - 7));
+  for (std::string line; std::getline(lines, line);) usage += line.substr(2) + "\n";
+  EXPECT_EQ(block, usage);
 }
 
 }  // namespace

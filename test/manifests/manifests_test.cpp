@@ -1,7 +1,7 @@
 // The installation manifests, as `kubectl kustomize` renders them: manifests/, the base, every
 // overlay, and the overlay certs/make-certs.sh --kustomize generates. Checks the invariants an
-// installation must keep: webhooks registered for exactly the kinds of rules/kinds.cpp, on the
-// paths the server serves, safe admission settings, a hardened and highly available Deployment,
+// installation must keep: webhooks registered for exactly the kinds of rules/model/kinds.cpp, on
+// the paths the server serves, safe admission settings, a hardened and highly available Deployment,
 // and a configuration that agrees with the rule registry and with the webhook selectors.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -371,7 +371,7 @@ TEST_P(Kustomization, ValidatingWebhooksEqualTheKindsTable) {
   ASSERT_NE(vwc, nullptr);
   ASSERT_TRUE((*vwc)["webhooks"].IsSequence());
   EXPECT_EQ((*vwc)["webhooks"].size(), aw::rules::kinds().size())
-      << "one validating webhook per kind of rules/kinds.cpp, no other";
+      << "one validating webhook per kind of rules/model/kinds.cpp, no other";
   for (const aw::rules::KindInfo& k : aw::rules::kinds()) {
     const std::optional<YAML::Node> w = webhookNamed(*vwc, std::string(k.webhook));
     ASSERT_TRUE(w.has_value()) << "no validating webhook named " << k.webhook;

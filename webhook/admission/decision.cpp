@@ -65,93 +65,116 @@ AdmissionResponse denied(int code, std::string reason, std::string message) {
   return r;
 }
 
-Decision decide(const rules::Outcome& outcome, Mode mode) {
+namespace {
+
+// A decision's effects as they are found: the strongest verdict, the denial message, the
+// warnings and the audit annotations, each list bounded.
+class Effects {
+ public:
+  explicit Effects(Decision& d) : d_(d), warnings_{d.response.warnings} { d_.verdict = "allow"; }
+
+  void deny(const rules::Finding& f) {
+    denial_.add(f.text());
+    raise(3, "deny");
+  }
+  void warn(std::string text) {
+    warnings_.add(std::move(text));
+    raise(2, "warn");
+  }
+  // An audit annotation; with `asWarning`, also the warning "[audit] RULE: PATH: message".
+  void audit(const rules::Finding& f, bool asWarning) {
+    if (asWarning) warnings_.add(std::string(kAuditPrefix) + f.text());
+    audit_[f.rule].add(f.path + ": " + f.message);
+    raise(1, "audit");
+  }
+  // Writes the warnings' and annotations' totals. The denial message, empty when none.
+  std::string finish() {
+    warnings_.finish();
+    for (const auto& [rule, joined] : audit_) d_.response.auditAnnotations[rule] = joined.str();
+    return denial_.count > 0 ? denial_.str() : std::string();
+  }
+
+ private:
+  void raise(int strength, const char* verdict) {  // 0 allow, 1 audit, 2 warn, 3 deny
+    if (strength <= strength_) return;
+    strength_ = strength;
+    d_.verdict = verdict;
+  }
+
+  Decision& d_;
+  Joined denial_;
+  Listed warnings_;
+  std::map<std::string, Joined> audit_;
+  int strength_ = 0;
+};
+
+// An object of the wrong shape: 400 in enforce mode, an audit finding in audit mode.
+Decision decideShape(const rules::Outcome& outcome, Mode mode) {
   Decision d;
   d.response = allowed();
-  AdmissionResponse& r = d.response;
-  int strength = 0;  // 0 allow, 1 audit, 2 warn, 3 deny/invalid
-  auto raise = [&](int s, const char* verdict) {
-    if (s > strength) {
-      strength = s;
-      d.verdict = verdict;
-    }
-  };
-  d.verdict = "allow";
-
-  std::map<std::string, Joined> audit;
-  auto setAudit = [&] {
-    for (const auto& [rule, joined] : audit) r.auditAnnotations[rule] = joined.str();
-  };
-
-  // An object of the wrong shape: 400 in enforce mode, an audit finding in audit mode.
-  if (!outcome.shapeErrors.empty()) {
-    Joined message;
-    Listed warnings{r.warnings};
-    for (const rules::Finding& f : outcome.shapeErrors) {
-      d.findings.push_back(
-          {&f, mode == Mode::Enforce ? rules::Action::Deny : rules::Action::Audit});
-      if (mode == Mode::Enforce) {
-        message.add(f.text());
-      } else {
-        warnings.add(std::string(kAuditPrefix) + f.text());
-        audit[f.rule].add(f.path + ": " + f.message);
-      }
-    }
-    warnings.finish();
-    setAudit();
+  Effects effects(d);
+  for (const rules::Finding& f : outcome.shapeErrors) {
+    d.findings.push_back({&f, mode == Mode::Enforce ? rules::Action::Deny : rules::Action::Audit});
     if (mode == Mode::Enforce) {
-      d.response = denied(400, "BadRequest", message.str());
-      d.verdict = "invalid";
+      effects.deny(f);
     } else {
-      d.verdict = "audit";
+      effects.audit(f, true);
     }
-    return d;
   }
+  std::string message = effects.finish();
+  if (mode == Mode::Enforce) {
+    d.response = denied(400, "BadRequest", std::move(message));
+    d.verdict = "invalid";
+  }
+  return d;
+}
 
-  Joined denial;
-  Listed warnings{r.warnings};
-  for (const rules::Finding& f : outcome.findings) {
-    const bool wouldDeny = f.action == rules::Action::Deny && mode == Mode::Audit;
-    const bool existing = f.action == rules::Action::Deny && f.existing && mode == Mode::Enforce;
-    d.findings.push_back({&f, wouldDeny  ? rules::Action::Audit
-                              : existing ? rules::Action::Warn
-                                         : f.action});
-    switch (f.action) {
-      case rules::Action::Deny:
-        if (existing) {
-          warnings.add(std::string(kExistingPrefix) + f.text());
-          raise(2, "warn");
-        } else if (mode == Mode::Enforce) {
-          denial.add(f.text());
-          raise(3, "deny");
-        } else {
-          warnings.add(std::string(kAuditPrefix) + f.text());
-          audit[f.rule].add(f.path + ": " + f.message);
-          raise(1, "audit");
-        }
-        break;
-      case rules::Action::Warn:
-        warnings.add(f.text());
-        raise(2, "warn");
-        break;
-      case rules::Action::Audit:
-        audit[f.rule].add(f.path + ": " + f.message);
-        raise(1, "audit");
-        break;
-      case rules::Action::Off:
-        break;
-    }
+// What one finding does: a deny finding warns when the old object has it too (enforce mode),
+// and becomes an audit warning in audit mode.
+void apply(const rules::Finding& f, Mode mode, Effects& effects, Decision& d) {
+  const bool deny = f.action == rules::Action::Deny;
+  const bool existing = deny && f.existing && mode == Mode::Enforce;
+  const bool wouldDeny = deny && mode == Mode::Audit;
+  d.findings.push_back({&f, wouldDeny  ? rules::Action::Audit
+                            : existing ? rules::Action::Warn
+                                       : f.action});
+  switch (f.action) {
+    case rules::Action::Deny:
+      if (existing) {
+        effects.warn(std::string(kExistingPrefix) + f.text());
+      } else if (mode == Mode::Enforce) {
+        effects.deny(f);
+      } else {
+        effects.audit(f, true);
+      }
+      break;
+    case rules::Action::Warn:
+      effects.warn(f.text());
+      break;
+    case rules::Action::Audit:
+      effects.audit(f, false);
+      break;
+    case rules::Action::Off:
+      break;
   }
-  warnings.finish();
-  setAudit();
-  if (denial.count > 0) {
-    r.allowed = false;
-    r.code = 403;
-    r.reason = "Forbidden";
-    r.message = denial.str();
+}
+
+}  // namespace
+
+Decision decide(const rules::Outcome& outcome, Mode mode) {
+  if (!outcome.shapeErrors.empty()) return decideShape(outcome, mode);
+  Decision d;
+  d.response = allowed();
+  Effects effects(d);
+  for (const rules::Finding& f : outcome.findings) apply(f, mode, effects, d);
+  if (std::string message = effects.finish(); !message.empty()) {
+    d.response.allowed = false;  // warnings and audit annotations stay
+    d.response.code = 403;
+    d.response.reason = "Forbidden";
+    d.response.message = std::move(message);
   }
   if (!outcome.patch.empty()) {
-    r.patch = outcome.patch.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    d.response.patch = outcome.patch.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   }
   return d;
 }

@@ -6,7 +6,7 @@
 
 #include "rules/engine/finding.h"
 #include "webhook/admission/admission.h"
-#include "webhook/state/config.h"
+#include "webhook/state/mode.h"
 
 namespace aw::webhook {
 

@@ -5,19 +5,24 @@
 #include <iostream>
 
 #include "rules/model/keys.h"
-#include "webhook/state/cluster_sync.h"
 #include "webhook/cli/commands.h"
 #include "webhook/cli/flags.h"
-#include "webhook/kube/kube_list.h"
 #include "webhook/cli/scan.h"
+#include "webhook/kube/kube_list.h"
+#include "webhook/state/cluster_sync.h"
 
 namespace aw::webhook {
 
 namespace {
 
-constexpr const char* kAuditHelp =
-    R"(Usage: alliance-webhook audit [--config FILE] [--kubeconfig FILE] [--audit-only] [--output text|json]
+const std::vector<FlagSpec> kAuditFlags = {
+    {"config", "FILE", "configuration file"},
+    {"kubeconfig", "FILE", "kubeconfig (default: cluster.kubeconfig, else in-cluster)"},
+    {"audit-only", "", "never deny: would-be denials become [audit] warnings"},
+    {"output", "text|json", "report format (default text)"},
+};
 
+constexpr const char* kAuditAbout = R"(
 Reads every IstioFederation, IstioMulticluster and public federation Service (label
 federation.istio.deckhouse.io/public-service) of the cluster, and judges each as if it were
 created now against all the others, with the rules and decision of serve. The local cluster comes
@@ -87,11 +92,14 @@ bool readLocalCluster(const kube::Client& client, Config& config, std::string& e
 
 }  // namespace
 
+const std::vector<FlagSpec>& auditFlags() {
+  return kAuditFlags;
+}
+
 int runAudit(const std::vector<std::string>& args) {
-  const ParsedFlags flags =
-      parseFlags(args, {{"config"}, {"kubeconfig"}, {"audit-only", false}, {"output"}});
+  const ParsedFlags flags = parseFlags(args, kAuditFlags);
   if (flags.help) {
-    std::cout << kAuditHelp;
+    std::cout << "Usage: " << usageLine("audit", kAuditFlags) << "\n" << kAuditAbout;
     return kExitOk;
   }
   auto usage = [](const std::string& e) {

@@ -3,18 +3,22 @@
 #include <iostream>
 
 #include "webhook/cli/commands.h"
-#include "webhook/state/config.h"
 #include "webhook/cli/flags.h"
 #include "webhook/cli/manifests.h"
 #include "webhook/cli/scan.h"
+#include "webhook/state/config.h"
 
 namespace aw::webhook {
 
 namespace {
 
-constexpr const char* kCheckHelp =
-    R"(Usage: alliance-webhook check [--config FILE] [--audit-only] [--output text|json] PATH...
+const std::vector<FlagSpec> kCheckFlags = {
+    {"config", "FILE", "configuration file"},
+    {"audit-only", "", "never deny: would-be denials become [audit] warnings"},
+    {"output", "text|json", "report format (default text)"},
+};
 
+constexpr const char* kCheckAbout = R"(
 Runs the webhook's rules over manifests without a cluster. PATH is a file, a directory (every
 *.yaml, *.yml and *.json below it) or - for standard input. Every object is checked as a CREATE,
 and all IstioFederation and IstioMulticluster objects of one run are members of one alliance.
@@ -25,10 +29,14 @@ parse error (the findings of the documents that parsed are still reported).
 
 }  // namespace
 
+const std::vector<FlagSpec>& checkFlags() {
+  return kCheckFlags;
+}
+
 int runCheck(const std::vector<std::string>& args) {
-  const ParsedFlags flags = parseFlags(args, {{"config"}, {"audit-only", false}, {"output"}});
+  const ParsedFlags flags = parseFlags(args, kCheckFlags);
   if (flags.help) {
-    std::cout << kCheckHelp;
+    std::cout << "Usage: " << usageLine("check", kCheckFlags, "PATH...") << "\n" << kCheckAbout;
     return kExitOk;
   }
   auto usage = [](const std::string& e) {

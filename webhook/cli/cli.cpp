@@ -10,20 +10,20 @@ namespace aw::webhook {
 namespace {
 
 void printHelp() {
-  std::cout
-      << R"(alliance-webhook: admission webhook for Istio federations and multiclusters of Deckhouse clusters
-
-Usage:
-  alliance-webhook serve [--config FILE] [--listen HOST:PORT] [--tls-cert FILE] [--tls-key FILE]
-                         [--client-ca FILE] [--metrics-listen HOST:PORT] [--audit-only]
-                         [--kubeconfig FILE] [--log-format json|text] [--log-level LEVEL]
-  alliance-webhook check [--config FILE] [--audit-only] [--output text|json] PATH...
-  alliance-webhook audit [--config FILE] [--kubeconfig FILE] [--audit-only] [--output text|json]
-  alliance-webhook version
-  alliance-webhook <command> --help
-
-Rules:
-)";
+  std::cout << "alliance-webhook: admission webhook for Istio federations and multiclusters of "
+               "Deckhouse clusters\n\nUsage:\n";
+  for (const std::string& usage :
+       {usageLine("serve", serveFlags()), usageLine("check", checkFlags(), "PATH..."),
+        usageLine("audit", auditFlags()), std::string("alliance-webhook version"),
+        std::string("alliance-webhook --help | <command> --help")}) {
+    std::string indented = "  " + usage;
+    for (std::size_t at = indented.find('\n'); at != std::string::npos;
+         at = indented.find('\n', at + 1)) {
+      indented.insert(at + 1, "  ");
+    }
+    std::cout << indented << "\n";
+  }
+  std::cout << "\nRules:\n";
   for (const rules::RuleInfo& r : rules::registry()) {
     std::cout << "  " << r.id << " (default " << r.options.front().defaultValue
               << "): " << r.summary << "\n";

@@ -4,11 +4,18 @@
 #include <string>
 #include <vector>
 
+#include "webhook/cli/flags.h"
+
 namespace aw::webhook {
 
 int runServe(const std::vector<std::string>& args);
 int runCheck(const std::vector<std::string>& args);
 int runAudit(const std::vector<std::string>& args);
+
+// Each command's flags, declared once: parsed, and written into the usage lines and help.
+const std::vector<FlagSpec>& serveFlags();
+const std::vector<FlagSpec>& checkFlags();
+const std::vector<FlagSpec>& auditFlags();
 
 // Exit statuses shared by the commands.
 inline constexpr int kExitOk = 0;

@@ -1,5 +1,7 @@
 #include "webhook/cli/flags.h"
 
+#include <algorithm>
+
 namespace aw::webhook {
 
 ParsedFlags parseFlags(const std::vector<std::string>& args, const std::vector<FlagSpec>& specs) {
@@ -33,7 +35,7 @@ ParsedFlags parseFlags(const std::vector<std::string>& args, const std::vector<F
       out.error = "unknown flag --" + name;
       return out;
     }
-    if (!spec->takesValue) {
+    if (!spec->takesValue()) {
       if (inlineValue) {
         out.error = "--" + name + " takes no value";
         return out;
@@ -49,6 +51,44 @@ ParsedFlags parseFlags(const std::vector<std::string>& args, const std::vector<F
       out.error = "--" + name + " needs a value";
       return out;
     }
+  }
+  return out;
+}
+
+std::string usageLine(const std::string& command, const std::vector<FlagSpec>& flags,
+                      const std::string& operands) {
+  constexpr std::size_t kWidth = 100;
+  std::string out = "alliance-webhook " + command;
+  const std::size_t indent = out.size() + 1;
+  std::size_t lineStart = 0;
+  std::vector<std::string> words;
+  for (const FlagSpec& f : flags) {
+    words.push_back("[--" + f.name + (f.takesValue() ? " " + f.value : "") + "]");
+  }
+  if (!operands.empty()) words.push_back(operands);
+  for (const std::string& w : words) {
+    if (out.size() - lineStart + 1 + w.size() > kWidth) {
+      out += "\n";
+      lineStart = out.size();
+      out += std::string(indent - 1, ' ');
+    }
+    out += " " + w;
+  }
+  return out;
+}
+
+std::string flagTable(const std::vector<FlagSpec>& flags) {
+  constexpr std::size_t kColumn = 28;  // the help starts after "  " and this many columns
+  std::string out;
+  for (const FlagSpec& f : flags) {
+    std::string name = "--" + f.name + (f.takesValue() ? " " + f.value : "");
+    name.resize(std::max(name.size() + 1, kColumn), ' ');
+    out += "  " + name;
+    for (char c : f.help) {
+      out += c;
+      if (c == '\n') out += std::string(kColumn + 2, ' ');
+    }
+    out += "\n";
   }
   return out;
 }
