@@ -2,8 +2,6 @@
 
 #include <arpa/inet.h>
 #include <openssl/err.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <yaml-cpp/yaml.h>
 
@@ -15,7 +13,7 @@
 
 #include "webhook/base/base64.h"
 #include "webhook/base/files.h"
-#include "webhook/http/tls.h"
+#include "webhook/base/pem.h"
 
 namespace aw::webhook::kube {
 namespace fs = std::filesystem;
@@ -88,60 +86,6 @@ std::optional<std::string> decodeData(std::string_view text, std::string_view fi
     return std::nullopt;
   }
   return decodeBase64(text, error);
-}
-
-// ---- PEM checks (so a bad file fails at start-up, not at the first request) ----
-
-using BioPtr = std::unique_ptr<BIO, decltype(&BIO_free)>;
-using X509Ptr = std::unique_ptr<X509, decltype(&X509_free)>;
-using PkeyPtr = std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)>;
-
-BioPtr memoryBio(const std::string& data) {
-  return BioPtr(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())), BIO_free);
-}
-
-// Never ask for a passphrase: OpenSSL's default callback would prompt on the terminal.
-int noPassphrase(char*, int, int, void*) {
-  return -1;
-}
-
-// The first certificate of a PEM bundle, after checking that every certificate in it parses.
-X509Ptr readCertificates(const std::string& pem, std::string& error) {
-  ERR_clear_error();
-  BioPtr bio = memoryBio(pem);
-  X509Ptr first(nullptr, X509_free);
-  int count = 0;
-  while (X509* cert = PEM_read_bio_X509(bio.get(), nullptr, noPassphrase, nullptr)) {
-    ++count;
-    if (first) {
-      X509_free(cert);
-    } else {
-      first.reset(cert);
-    }
-  }
-  // The loop ends with "no start line" at the end of the text; any other error is a broken block.
-  const unsigned long e = ERR_peek_last_error();
-  if (e != 0 && !(ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE)) {
-    error =
-        "certificate " + std::to_string(count + 1) + " does not parse (" + opensslErrors() + ")";
-    return X509Ptr(nullptr, X509_free);
-  }
-  ERR_clear_error();
-  if (count == 0) error = "no PEM certificate found (expected -----BEGIN CERTIFICATE-----)";
-  return first;
-}
-
-PkeyPtr readPrivateKey(const std::string& pem, std::string& error) {
-  if (pem.find("ENCRYPTED") != std::string::npos) {
-    error = "is an encrypted private key; give it unencrypted (openssl pkey -in KEY -out NEWKEY)";
-    return PkeyPtr(nullptr, EVP_PKEY_free);
-  }
-  ERR_clear_error();
-  BioPtr bio = memoryBio(pem);
-  PkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, noPassphrase, nullptr), EVP_PKEY_free);
-  ERR_clear_error();
-  if (!key) error = "no PEM private key found (expected -----BEGIN PRIVATE KEY----- or similar)";
-  return key;
 }
 
 // ---- addresses ----
@@ -449,7 +393,7 @@ class Kubeconfig {
            "certificate-authority(-data) or, for testing only, insecure-skip-tls-verify: true");
     }
     std::string error;
-    if (!readCertificates(ca.pem, error)) fail(at + ca.label + ": " + error);
+    if (readCertificates(ca.pem, error).empty()) fail(at + ca.label + ": " + error);
     access.caPem = ca.pem;
   }
 
@@ -495,11 +439,11 @@ class Kubeconfig {
     }
     if (cert.present) {
       std::string error;
-      X509Ptr leaf = readCertificates(cert.pem, error);
-      if (!leaf) fail(at + cert.label + ": " + error);
+      const std::vector<X509Ptr> certs = readCertificates(cert.pem, error);
+      if (certs.empty()) fail(at + cert.label + ": " + error);
       PkeyPtr pkey = readPrivateKey(key.pem, error);
       if (!pkey) fail(at + key.label + ": " + error);
-      if (X509_check_private_key(leaf.get(), pkey.get()) != 1) {
+      if (X509_check_private_key(certs.front().get(), pkey.get()) != 1) {
         ERR_clear_error();
         fail(at + key.label + " does not match " + cert.label +
              " (the key must be the one the certificate was issued for)");
@@ -572,7 +516,7 @@ ClusterAccessResult loadInCluster(
   const fs::path caFile = serviceAccountDir / "ca.crt";
   std::optional<std::string> ca = readFile(caFile, error);
   if (!ca) return fail(prefix + "ca.crt " + error);
-  if (!readCertificates(*ca, error)) {
+  if (readCertificates(*ca, error).empty()) {
     return fail(prefix + "ca.crt " + caFile.string() + ": " + error);
   }
   access.caPem = std::move(*ca);
