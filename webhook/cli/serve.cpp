@@ -12,6 +12,7 @@
 #include "webhook/cli/flags.h"
 #include "webhook/telemetry/log.h"
 #include "webhook/telemetry/metrics.h"
+#include "webhook/base/host_port.h"
 #include "webhook/http/server.h"
 #include "webhook/state/state.h"
 #include "webhook/http/tls.h"

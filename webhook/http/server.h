@@ -43,10 +43,6 @@ struct ServerOptions {
   std::chrono::milliseconds reloadInterval{1000};
 };
 
-// Parses "HOST:PORT" ("[::1]:8443" for IPv6). Returns false with a message naming the flag.
-bool parseHostPort(const std::string& flag, const std::string& value, std::string& host, int& port,
-                   std::string& error);
-
 class AdmissionServer {
  public:
   // Admission requests read composer.state(); a reloaded configuration goes to the composer.

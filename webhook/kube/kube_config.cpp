@@ -13,6 +13,7 @@
 
 #include "webhook/base/base64.h"
 #include "webhook/base/files.h"
+#include "webhook/base/host_port.h"
 #include "webhook/base/pem.h"
 
 namespace aw::webhook::kube {
@@ -105,17 +106,6 @@ bool validIpv6(const std::string& host) {
   return inet_pton(AF_INET6, host.c_str(), &addr) == 1;
 }
 
-std::optional<int> parsePort(std::string_view text) {
-  if (text.empty() || text.size() > 5) return std::nullopt;
-  int port = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return std::nullopt;
-    port = port * 10 + (c - '0');
-  }
-  if (port < 1 || port > 65535) return std::nullopt;
-  return port;
-}
-
 struct Server {
   std::string host;
   int port = 443;
@@ -150,30 +140,21 @@ std::string parseServer(const std::string& url, Server& out) {
     return quote(url) +
            ": user information in the URL is not supported; put credentials in users[]";
   }
-  std::string portText;
-  bool hasPort = false;
-  if (!authority.empty() && authority[0] == '[') {
-    const std::size_t close = authority.find(']');
-    if (close == std::string::npos) return quote(url) + ": missing ']' after the IPv6 address";
-    out.host = authority.substr(1, close - 1);
+  const HostPort parts = splitHostPort(authority);
+  if (parts.problem == HostPort::Problem::NoClosingBracket) {
+    return quote(url) + ": missing ']' after the IPv6 address";
+  }
+  out.host = parts.host;
+  if (parts.bracketed) {
     if (!validIpv6(out.host)) {
       return quote(url) + ": " + quote(out.host) + " is not an IPv6 address";
     }
-    const std::string after = authority.substr(close + 1);
-    if (!after.empty()) {
-      if (after[0] != ':') return quote(url) + ": unexpected " + quote(after) + " after ']'";
-      hasPort = true;
-      portText = after.substr(1);
+    if (parts.problem == HostPort::Problem::AfterBracket) {
+      return quote(url) + ": unexpected " + quote(parts.after) + " after ']'";
     }
   } else {
-    const std::size_t colon = authority.find(':');
-    if (colon != std::string::npos && authority.find(':', colon + 1) != std::string::npos) {
+    if (out.host.find(':') != std::string::npos) {
       return quote(url) + ": an IPv6 address needs brackets, as in https://[::1]:6443";
-    }
-    out.host = authority.substr(0, colon);
-    if (colon != std::string::npos) {
-      hasPort = true;
-      portText = authority.substr(colon + 1);
     }
     if (out.host.empty()) return quote(url) + ": no host; " + expected;
     if (!validHostName(out.host)) {
@@ -181,9 +162,11 @@ std::string parseServer(const std::string& url, Server& out) {
     }
   }
   out.port = 443;
-  if (hasPort) {
-    const std::optional<int> port = parsePort(portText);
-    if (!port) return quote(url) + ": port " + quote(portText) + " is not a number from 1 to 65535";
+  if (parts.port) {
+    const std::optional<int> port = parsePort(*parts.port, 1);
+    if (!port) {
+      return quote(url) + ": port " + quote(*parts.port) + " is not a number from 1 to 65535";
+    }
     out.port = *port;
   }
   return "";
@@ -497,7 +480,7 @@ ClusterAccessResult loadInCluster(
     return fail(prefix + "KUBERNETES_SERVICE_HOST " + quote(*host) +
                 " is not a host name or IP address");
   }
-  const std::optional<int> portNumber = parsePort(*port);
+  const std::optional<int> portNumber = parsePort(*port, 1);
   if (!portNumber) {
     return fail(prefix + "KUBERNETES_SERVICE_PORT " + quote(*port) +
                 " is not a port number from 1 to 65535");
