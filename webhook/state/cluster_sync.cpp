@@ -250,30 +250,30 @@ std::string ClusterSync::waitingFor() const {
 }
 
 void ClusterSync::renderMetrics(std::string& out) const {
-  out +=
-      "# HELP alliance_webhook_cluster_members Members known from the Kubernetes API, by kind.\n";
-  out += "# TYPE alliance_webhook_cluster_members gauge\n";
+  PrometheusWriter w(out);
+  w.family("alliance_webhook_cluster_members", "gauge",
+           "Members known from the Kubernetes API, by kind.");
   for (const auto& t : tables_) {
-    out += "alliance_webhook_cluster_members{kind=\"" +
-           std::string(rules::kindInfo(t->kind()).kind) + "\"} " + std::to_string(t->size()) + "\n";
+    w.sample("alliance_webhook_cluster_members",
+             labelSet({{"kind", rules::kindInfo(t->kind()).kind}}),
+             static_cast<unsigned long long>(t->size()));
   }
-  out += "# HELP alliance_webhook_cluster_synced 1 once a source has been read completely.\n";
-  out += "# TYPE alliance_webhook_cluster_synced gauge\n";
+  w.family("alliance_webhook_cluster_synced", "gauge", "1 once a source has been read completely.");
   std::string ages;
+  PrometheusWriter agesWriter(ages);
   const auto now = std::chrono::steady_clock::now();
   for (const auto& r : reflectors_) {
     const kube::ReflectorStatus s = r->status();
-    const std::string labels = "{resource=\"" + r->options().resource + "\"}";
-    out += "alliance_webhook_cluster_synced" + labels + (s.synced ? " 1\n" : " 0\n");
+    const std::string labels = labelSet({{"resource", r->options().resource}});
+    w.sample("alliance_webhook_cluster_synced", labels, s.synced ? "1" : "0");
     if (s.synced) {
-      ages += "alliance_webhook_cluster_last_sync_age_seconds" + labels + " " +
-              number(std::chrono::duration<double>(now - s.lastSync).count()) + "\n";
+      agesWriter.sample("alliance_webhook_cluster_last_sync_age_seconds", labels,
+                        number(std::chrono::duration<double>(now - s.lastSync).count()));
     }
   }
-  out +=
-      "# HELP alliance_webhook_cluster_last_sync_age_seconds Seconds since a source last heard "
-      "from the API server (a list, an event or a bookmark).\n";
-  out += "# TYPE alliance_webhook_cluster_last_sync_age_seconds gauge\n";
+  w.family("alliance_webhook_cluster_last_sync_age_seconds", "gauge",
+           "Seconds since a source last heard from the API server (a list, an event or a "
+           "bookmark).");
   out += ages;
 }
 
