@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "common/json_path.h"
 #include "webhook/base/pem.h"
 
 namespace aw::webhook::kube {
@@ -123,9 +124,9 @@ std::string describeFailure(const Response& response) {
 Status parseStatus(std::string_view body) {
   Status s;
   const nlohmann::json j = nlohmann::json::parse(body, nullptr, false);
-  if (!j.is_object() || j.value("kind", "") != "Status") return s;
-  if (auto r = j.find("reason"); r != j.end() && r->is_string()) s.reason = *r;
-  if (auto m = j.find("message"); m != j.end() && m->is_string()) s.message = *m;
+  if (!j.is_object() || rules::json::stringOr(j, {"kind"}) != "Status") return s;
+  s.reason = rules::json::stringOr(j, {"reason"});
+  s.message = rules::json::stringOr(j, {"message"});
   if (auto c = j.find("code"); c != j.end() && c->is_number_integer()) s.code = *c;
   return s;
 }

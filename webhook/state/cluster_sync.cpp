@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <map>
 
+#include "common/json_path.h"
 #include "rules/model/kinds.h"
 #include "webhook/base/base64.h"
 #include "webhook/telemetry/log.h"
@@ -19,11 +20,7 @@ using Json = nlohmann::json;
 constexpr const char* kClusterConfigurationKey = "cluster-configuration.yaml";
 
 std::string objectName(const Json& object) {
-  const Json* metadata =
-      object.is_object() && object.contains("metadata") ? &object["metadata"] : nullptr;
-  if (metadata == nullptr || !metadata->is_object()) return {};
-  auto it = metadata->find("name");
-  return it != metadata->end() && it->is_string() ? it->get<std::string>() : std::string();
+  return rules::json::stringOr(object, {"metadata", "name"});
 }
 
 std::string number(double v) {
@@ -135,7 +132,7 @@ class ClusterSync::SecretSource : public kube::ReflectorSink {
  private:
   void read(const Json& secret) {
     // A list after a watch restart hands in the same version again: nothing to do.
-    const Json* data = secret.contains("data") ? &secret["data"] : nullptr;
+    const Json* data = rules::json::child(secret, "data");
     std::string content = data != nullptr ? data->dump() : std::string();
     if (lastContent_ && content == *lastContent_) return;
     lastContent_ = std::move(content);
@@ -286,17 +283,13 @@ std::string memberCollection(rules::KindId kind) {
 std::optional<rules::LocalCluster> localClusterFromSecret(const Json& secret,
                                                           const std::string& label,
                                                           std::string& error, std::string& note) {
-  const Json* data = secret.contains("data") ? &secret["data"] : nullptr;
-  const Json* value =
-      data != nullptr && data->is_object() && data->contains(kClusterConfigurationKey)
-          ? &(*data)[kClusterConfigurationKey]
-          : nullptr;
-  if (value == nullptr || !value->is_string()) {
+  const std::string* value = rules::json::stringAt(secret, {"data", kClusterConfigurationKey});
+  if (value == nullptr) {
     error = std::string("no data key ") + kClusterConfigurationKey;
     return std::nullopt;
   }
   std::string why;
-  std::optional<std::string> text = decodeBase64(value->get<std::string>(), why);
+  std::optional<std::string> text = decodeBase64(*value, why);
   if (!text) {
     error = std::string("data.") + kClusterConfigurationKey + ": " + why;
     return std::nullopt;
