@@ -15,6 +15,7 @@
 #include "webhook/base/files.h"
 #include "webhook/base/host_port.h"
 #include "webhook/base/pem.h"
+#include "webhook/base/strict_yaml.h"
 
 namespace aw::webhook::kube {
 namespace fs = std::filesystem;
@@ -197,13 +198,9 @@ class Kubeconfig {
     std::string error;
     std::optional<std::string> text = readFile(file_, error);
     if (!text) throw LoadError{"kubeconfig " + error};
-    YAML::Node root;
-    try {
-      root = YAML::Load(*text);
-    } catch (const YAML::ParserException& e) {
-      throw LoadError{"kubeconfig " + file_.string() + ":" + std::to_string(e.mark.line + 1) + ":" +
-                      std::to_string(e.mark.column + 1) + ": YAML syntax error: " + e.msg};
-    }
+    const std::optional<YAML::Node> loaded = loadYaml(*text, "kubeconfig " + file_.string(), error);
+    if (!loaded) throw LoadError{error};
+    const YAML::Node& root = *loaded;
     if (!root.IsDefined() || root.IsNull()) {
       fail("empty file; expected a kubeconfig (clusters, users, contexts, current-context)");
     }
@@ -248,28 +245,17 @@ class Kubeconfig {
 
   // A string value; empty when absent or null.
   std::string str(const YAML::Node& map, const char* key, const std::string& at) const {
-    if (!map.IsDefined() || !map.IsMap()) return "";
-    const YAML::Node v = map[key];
-    if (!v.IsDefined() || v.IsNull()) return "";
-    if (!v.IsScalar()) fail(at + key + ": expected a string");
-    return v.Scalar();
+    const std::optional<YAML::Node> v = StrictYaml::member(map, key);
+    return v ? yaml_.scalar(*v, at + key) : "";
   }
 
   bool flag(const YAML::Node& map, const char* key, const std::string& at) const {
-    if (!map.IsDefined() || !map.IsMap()) return false;
-    const YAML::Node v = map[key];
-    if (!v.IsDefined() || v.IsNull()) return false;
-    bool value = false;
-    if (!v.IsScalar() || !YAML::convert<bool>::decode(v, value)) {
-      fail(at + key + ": expected true or false");
-    }
-    return value;
+    const std::optional<YAML::Node> v = StrictYaml::member(map, key);
+    return v ? yaml_.boolean(*v, at + key) : false;
   }
 
   static bool has(const YAML::Node& map, const char* key) {
-    if (!map.IsDefined() || !map.IsMap()) return false;
-    const YAML::Node v = map[key];
-    return v.IsDefined() && !v.IsNull();
+    return StrictYaml::member(map, key).has_value();
   }
 
   YAML::Node list(const YAML::Node& root, const char* listKey) const {
@@ -447,6 +433,10 @@ class Kubeconfig {
   fs::path file_;
   fs::path dir_;
   std::string prefix_;
+  // Type errors read "PREFIX users[0] (name admin): token: expected a string".
+  StrictYaml yaml_{[this](const YAML::Node&, const std::string& path, const std::string& what) {
+    fail(path + ": " + what);
+  }};
 };
 
 }  // namespace
