@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "common/text.h"
+
 namespace aw::webhook {
 
 std::optional<YAML::Node> loadYaml(const std::string& text, const std::string& source,
@@ -69,7 +71,7 @@ std::size_t StrictYaml::oneOf(const YAML::Node& node, const std::string& path,
                               const std::vector<std::string_view>& values) const {
   const std::string v = scalar(node, path);
   const auto at = std::find(values.begin(), values.end(), v);
-  if (at == values.end()) fail(node, path, "\"" + v + "\" is not one of " + listOf(values));
+  if (at == values.end()) fail(node, path, rules::quote(v) + " is not one of " + listOf(values));
   return static_cast<std::size_t>(at - values.begin());
 }
 

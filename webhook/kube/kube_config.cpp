@@ -11,6 +11,7 @@
 #include <system_error>
 #include <vector>
 
+#include "common/text.h"
 #include "webhook/base/base64.h"
 #include "webhook/base/files.h"
 #include "webhook/base/host_port.h"
@@ -43,9 +44,7 @@ std::string trim(std::string_view s) {
   return std::string(s.substr(b, e - b));
 }
 
-std::string quote(std::string_view s) {
-  return "\"" + std::string(s) + "\"";
-}
+using rules::quote;
 
 // A token goes into an Authorization header as is: a line break there would end the header (and
 // let the file's content write headers of its own), a space means two tokens or a prose file.

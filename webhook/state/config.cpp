@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <set>
 
+#include "common/text.h"
 #include "rules/model/cidr.h"
 #include "rules/model/keys.h"
 #include "rules/model/kinds.h"
@@ -48,7 +49,7 @@ class Parser {
       const std::string text = yaml_.scalar(n, p);
       rules::CidrParse parsed = rules::parseCidr(text);
       if (!parsed.cidr) {
-        std::string what = "\"" + text + "\" is not a valid CIDR: " + parsed.error;
+        std::string what = rules::quote(text) + " is not a valid CIDR: " + parsed.error;
         if (!parsed.suggestion.empty()) what += ", did you mean " + parsed.suggestion + "?";
         fail(n, p, what);
       }
@@ -194,7 +195,7 @@ class Parser {
       }
       if (!seen.insert({member.kind, member.name}).second) {
         fail(name, at + ".name",
-             "\"" + member.name + "\" is listed twice for the same kind; merge the entries");
+             rules::quote(member.name) + " is listed twice for the same kind; merge the entries");
       }
       if (const YAML::Node d = m["clusterDomain"]; d && !d.IsNull()) {
         member.domain = yaml_.scalar(d, at + ".clusterDomain");
@@ -249,8 +250,8 @@ class Parser {
       if (slash == std::string::npos || slash == 0 || slash + 1 == v.size() ||
           v.find('/', slash + 1) != std::string::npos) {
         fail(s, "cluster.clusterConfigurationSecret",
-             "\"" + v +
-                 "\" is not NAMESPACE/NAME (for example kube-system/d8-cluster-configuration)");
+             rules::quote(v) +
+                 " is not NAMESPACE/NAME (for example kube-system/d8-cluster-configuration)");
       }
       cluster.secretNamespace = v.substr(0, slash);
       cluster.secretName = v.substr(slash + 1);
@@ -280,7 +281,7 @@ class Parser {
           for (const rules::OptionSpec& o : options->info().options) {
             if (o.key == key) {
               fail(opt.second, at + "." + key,
-                   "\"" + value + "\" is not one of " +
+                   rules::quote(value) + " is not one of " +
                        listOf(std::vector<std::string_view>(o.values.begin(), o.values.end())));
             }
           }
