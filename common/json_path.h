@@ -1,5 +1,6 @@
-// Small readers for objects the shape check has already vetted. They still tolerate any JSON
-// (returning "absent"), so a rule can never throw on input.
+// The one set of JSON path readers, for rules and the webhook alike. They tolerate any JSON
+// (returning "absent": a missing key, a null, a step that is not an object, a value of another
+// type), so a reader can never throw on input.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -17,6 +18,10 @@ inline const json* child(const json* node, std::string_view key) {
   return it == node->end() || it->is_null() ? nullptr : &*it;
 }
 
+inline const json* child(const json& node, std::string_view key) {
+  return child(&node, key);
+}
+
 // child(child(node, a), b)...: at(obj, {"spec", "ports"}).
 inline const json* at(const json* node, std::initializer_list<std::string_view> path) {
   for (std::string_view key : path) node = child(node, key);
@@ -25,6 +30,18 @@ inline const json* at(const json* node, std::initializer_list<std::string_view> 
 
 inline const std::string* string(const json* node) {
   return node && node->is_string() ? &node->get_ref<const std::string&>() : nullptr;
+}
+
+// The string at `path` below `node` ({"metadata", "name"}), or nullptr.
+inline const std::string* stringAt(const json& node, std::initializer_list<std::string_view> path) {
+  return string(at(&node, path));
+}
+
+// The string at `path` below `node`, or "" when there is none.
+inline std::string stringOr(const json& node, std::initializer_list<std::string_view> path,
+                            std::string_view fallback = {}) {
+  const std::string* s = stringAt(node, path);
+  return s != nullptr ? *s : std::string(fallback);
 }
 
 inline const json* array(const json* node) {

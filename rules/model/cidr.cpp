@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "common/text.h"
+
 namespace aw::rules {
 
 namespace {
@@ -75,29 +77,10 @@ Cidr normalized(const Cidr& c) {
 // Error text helpers. Pieces of the input are quoted, escaped and shortened so that an error
 // stays readable whatever was fed in.
 
-std::string escaped(char c) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  const auto u = static_cast<unsigned char>(c);
-  if (c == '"' || c == '\\' || c == '\'') return std::string{'\\', c};
-  if (u >= 0x21 && u < 0x7F) return std::string(1, c);
-  return std::string{'\\', 'x', kHex[u >> 4], kHex[u & 0xF]};
-}
-
-std::string quote(std::string_view s) {
-  constexpr std::size_t kMax = 24;
-  std::string out = "\"";
-  for (std::size_t i = 0; i < s.size() && i < kMax; ++i) out += escaped(s[i]);
-  if (s.size() > kMax) out += "...";
-  out += '"';
-  return out;
-}
-
-std::string charName(char c) {
-  std::string out(1, '\'');
-  out += escaped(c);
-  out += '\'';
-  return out;
-}
+// Pieces of the input: every space and both quotes escaped, cut after 24 bytes.
+constexpr QuoteStyle kPiece{'"', 24, true, true, false};
+// One character: 'x'.
+constexpr QuoteStyle kCharacter{'\'', 0, true, true, false};
 
 bool isSpace(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
@@ -133,17 +116,18 @@ bool parseV4(std::string_view s, std::uint8_t* out, std::string& err, std::strin
     unsigned value = 0;
     for (char c : part) {
       if (!isDigit(c)) {
-        err = "invalid character " + charName(c) + " in IPv4 address";
+        err =
+            "invalid character " + quote(std::string_view(&c, 1), kCharacter) + " in IPv4 address";
         return false;
       }
       if (value <= 255) value = value * 10 + static_cast<unsigned>(c - '0');
     }
     if (value > 255) {
-      err = "IPv4 octet " + quote(part) + " is out of range 0-255";
+      err = "IPv4 octet " + quote(part, kPiece) + " is out of range 0-255";
       return false;
     }
     if (part.size() > 1 && part[0] == '0' && fixable.empty()) {
-      fixable = "leading zero in IPv4 octet " + quote(part);
+      fixable = "leading zero in IPv4 octet " + quote(part, kPiece);
     }
     out[count++] = static_cast<std::uint8_t>(value);
     if (dot == npos) break;
@@ -190,7 +174,7 @@ bool parseGroups(std::string_view part, bool allowV4, Groups& out, std::string& 
       out.g[out.n++] = static_cast<std::uint16_t>(v4[2] << 8 | v4[3]);
     } else {
       if (piece.size() > 4) {
-        err = "IPv6 group " + quote(piece) + " has more than 4 hex digits";
+        err = "IPv6 group " + quote(piece, kPiece) + " has more than 4 hex digits";
         return false;
       }
       if (out.n >= 8) {
@@ -210,7 +194,7 @@ bool parseGroups(std::string_view part, bool allowV4, Groups& out, std::string& 
 bool parseV6(std::string_view s, Bytes& out, std::string& err, std::string& fixable) {
   for (char c : s) {
     if (hexValue(c) < 0 && c != ':' && c != '.') {
-      err = "invalid character " + charName(c) + " in IPv6 address";
+      err = "invalid character " + quote(std::string_view(&c, 1), kCharacter) + " in IPv6 address";
       return false;
     }
   }
@@ -275,7 +259,7 @@ AddressParse parseAddress(std::string_view s) {
   } else if (s.find_first_not_of("0123456789.") == npos) {
     a.ok = parseV4(s, a.addr.data() + 12, a.error, a.fixable);
   } else {
-    a.error = quote(s) + " is not an IPv4 or IPv6 address";
+    a.error = quote(s, kPiece) + " is not an IPv4 or IPv6 address";
   }
   return a;
 }
@@ -390,7 +374,7 @@ CidrParse parseCidr(std::string_view text) {
   const int bits = familyBits(a.v6);
   if (p.empty()) return failure("missing prefix length after \"/\"");
   if (!std::all_of(p.begin(), p.end(), isDigit)) {
-    return failure("prefix length " + quote(p) + " is not a decimal number");
+    return failure("prefix length " + quote(p, kPiece) + " is not a decimal number");
   }
   int prefix = 0;
   for (char c : p) {
@@ -402,7 +386,7 @@ CidrParse parseCidr(std::string_view text) {
   }
   std::string fixable = a.fixable;
   if (fixable.empty() && p.size() > 1 && p[0] == '0') {
-    fixable = "leading zero in prefix length " + quote(p);
+    fixable = "leading zero in prefix length " + quote(p, kPiece);
   }
 
   Cidr c;

@@ -461,6 +461,32 @@ TEST(Serve, StartupErrorsNameTheCauseAndExitTwo) {
   }
 }
 
+// An encrypted --tls-key is refused with a message, never a passphrase prompt: the passphrase is
+// offered on standard input, and the server must not read it.
+TEST(Serve, AnEncryptedTlsKeyIsAnErrorNotAPrompt) {
+  TempDir dir;
+  const std::string key = (dir / "encrypted.key").string();
+  for (const std::vector<std::string>& format :
+       {std::vector<std::string>{}, std::vector<std::string>{"-traditional"}}) {
+    std::vector<std::string> encrypt = {
+        "openssl",     "pkey", "-in", devCerts().key.string(), "-aes256", "-passout",
+        "pass:secret", "-out", key};
+    encrypt.insert(encrypt.end(), format.begin(), format.end());
+    const RunResult made = run(encrypt);
+    ASSERT_EQ(made.status, 0) << made.err;
+    const RunResult r = run({AW_BINARY, "serve", "--listen", "127.0.0.1:0", "--tls-cert",
+                             devCerts().cert.string(), "--tls-key", key},
+                            "secret\n");
+    EXPECT_EQ(r.status, 2) << r.err;
+    EXPECT_EQ(r.err.rfind("alliance-webhook serve: --tls-key " + key +
+                              ": is an encrypted private key; give it unencrypted (openssl pkey "
+                              "-in KEY -out NEWKEY)\n",
+                          0),
+              0u)
+        << r.err;
+  }
+}
+
 }  // namespace
 }  // namespace aw::test
 

@@ -1,5 +1,6 @@
 #include "webhook/admission/admission.h"
 
+#include "common/json_path.h"
 #include "webhook/base/base64.h"
 
 namespace aw::webhook {
@@ -15,14 +16,11 @@ struct Bad {
   std::string message;
 };
 
-const json* field(const json& obj, std::string_view key) {
-  auto it = obj.find(key);
-  return it == obj.end() || it->is_null() ? nullptr : &*it;
-}
+using rules::json::child;
 
 std::string stringField(const json& obj, std::string_view key, std::string_view path,
                         bool required) {
-  const json* v = field(obj, key);
+  const json* v = child(obj, key);
   if (v == nullptr) {
     if (required) throw Bad{std::string(path) + " is missing"};
     return {};
@@ -185,14 +183,14 @@ const json& readEnvelope(const json& doc, AdmissionRequest& req) {
   }
   const std::string kind = stringField(doc, "kind", "kind", true);
   if (kind != "AdmissionReview") throw Bad{"kind \"" + kind + "\" is not AdmissionReview"};
-  const json* request = field(doc, "request");
+  const json* request = child(doc, "request");
   if (request == nullptr) throw Bad{"request is missing"};
   if (!request->is_object()) throw Bad{"request must be an object"};
   return *request;
 }
 
 void readKindAndOperation(const json& request, AdmissionRequest& req) {
-  const json* kindObj = field(request, "kind");
+  const json* kindObj = child(request, "kind");
   if (kindObj == nullptr) throw Bad{"request.kind is missing"};
   if (!kindObj->is_object()) throw Bad{"request.kind must be an object"};
   req.group = stringField(*kindObj, "group", "request.kind.group", false);
@@ -214,10 +212,10 @@ void readKindAndOperation(const json& request, AdmissionRequest& req) {
 }
 
 void readUserAndDryRun(const json& request, AdmissionRequest& req) {
-  if (const json* user = field(request, "userInfo")) {
+  if (const json* user = child(request, "userInfo")) {
     if (!user->is_object()) throw Bad{"request.userInfo must be an object"};
     req.username = stringField(*user, "username", "request.userInfo.username", false);
-    if (const json* groups = field(*user, "groups")) {
+    if (const json* groups = child(*user, "groups")) {
       if (!groups->is_array()) throw Bad{"request.userInfo.groups must be a list of strings"};
       for (const json& g : *groups) {
         if (!g.is_string()) throw Bad{"request.userInfo.groups must be a list of strings"};
@@ -225,7 +223,7 @@ void readUserAndDryRun(const json& request, AdmissionRequest& req) {
       }
     }
   }
-  if (const json* dry = field(request, "dryRun")) {
+  if (const json* dry = child(request, "dryRun")) {
     if (!dry->is_boolean()) throw Bad{"request.dryRun must be true or false"};
     req.dryRun = dry->get<bool>();
   }

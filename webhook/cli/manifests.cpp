@@ -16,6 +16,7 @@
 #include <sstream>
 #include <string_view>
 
+#include "common/json_path.h"
 #include "webhook/base/files.h"
 
 namespace aw::webhook {
@@ -228,8 +229,8 @@ class Converter {
 };
 
 bool nonEmptyString(const json& v, const char* key) {
-  auto it = v.find(key);
-  return it != v.end() && it->is_string() && !it->get_ref<const std::string&>().empty();
+  const std::string* s = rules::json::stringAt(v, {key});
+  return s != nullptr && !s->empty();
 }
 
 bool isObject(const json& v) {
@@ -261,8 +262,7 @@ std::string whyNotAnObject(const json& v) {
 bool isList(const json& v) {
   const std::string& kind = v["kind"].get_ref<const std::string&>();
   const bool listKind = kind.size() >= 4 && kind.compare(kind.size() - 4, 4, "List") == 0;
-  auto items = v.find("items");
-  return listKind && items != v.end() && items->is_array();
+  return listKind && rules::json::array(rules::json::child(v, "items")) != nullptr;
 }
 
 // One YAML document of a file, split off at its "---" line.

@@ -6,6 +6,7 @@
 #include <iostream>
 #include <map>
 
+#include "common/json_path.h"
 #include "rules/registry.h"
 #include "webhook/admission/decision.h"
 
@@ -15,18 +16,11 @@ namespace {
 
 using nlohmann::json;
 
-std::string stringAt(const json& obj, std::initializer_list<const char*> path) {
-  const json* node = &obj;
-  for (const char* key : path) {
-    if (!node->is_object() || !node->contains(key)) return {};
-    node = &(*node)[key];
-  }
-  return node->is_string() ? node->get<std::string>() : std::string{};
-}
+using rules::json::stringOr;
 
 const rules::KindInfo* kindOf(const json& object) {
-  return rules::findKind(rules::groupOfApiVersion(stringAt(object, {"apiVersion"})),
-                         stringAt(object, {"kind"}));
+  return rules::findKind(rules::groupOfApiVersion(stringOr(object, {"apiVersion"})),
+                         stringOr(object, {"kind"}));
 }
 
 // Every IstioFederation / IstioMulticluster of the set, as members of one alliance.
@@ -68,13 +62,13 @@ ScanResult scanObjects(const Config& config, const std::vector<ManifestObject>& 
   ScanResult out;
   out.outcomes.reserve(objects.size());
   for (const ManifestObject& m : objects) {
-    const std::string apiVersion = stringAt(m.object, {"apiVersion"});
+    const std::string apiVersion = stringOr(m.object, {"apiVersion"});
     rules::Request request;
     request.kind = kindOf(m.object);
     request.version = apiVersion.substr(apiVersion.find('/') + 1);
     request.operation = rules::Operation::Create;
-    request.name = stringAt(m.object, {"metadata", "name"});
-    request.namespace_ = stringAt(m.object, {"metadata", "namespace"});
+    request.name = stringOr(m.object, {"metadata", "name"});
+    request.namespace_ = stringOr(m.object, {"metadata", "namespace"});
     request.object = &m.object;
     // An exempt namespace is allowed without looking, as serve does (no user here).
     if (request.kind != nullptr && !config.exemptions.match(request.namespace_, "", {}).empty()) {
@@ -84,7 +78,7 @@ ScanResult scanObjects(const Config& config, const std::vector<ManifestObject>& 
     const Decision decision = decide(out.outcomes.back(), config.mode);
     if (!decision.response.allowed) ++out.denied;
     for (const Decision::Effect& e : decision.findings) {
-      out.reported.push_back({&m, stringAt(m.object, {"kind"}), request.namespace_, request.name,
+      out.reported.push_back({&m, stringOr(m.object, {"kind"}), request.namespace_, request.name,
                               std::string(rules::actionName(e.action)), e.finding});
     }
   }

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "webhook/admission/handler.h"
+#include "webhook/base/host_port.h"
 #include "webhook/cli/commands.h"
 #include "webhook/cli/flags.h"
 #include "webhook/http/server.h"

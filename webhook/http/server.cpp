@@ -48,39 +48,6 @@ void answerAndClose(httplib::Response& res, int status, const std::string& messa
 
 }  // namespace
 
-bool parseHostPort(const std::string& flag, const std::string& value, std::string& host, int& port,
-                   std::string& error) {
-  std::string h, p;
-  if (!value.empty() && value.front() == '[') {
-    const auto close = value.find(']');
-    if (close == std::string::npos || close + 1 >= value.size() || value[close + 1] != ':') {
-      error = flag + " " + value + ": expected [IPV6]:PORT";
-      return false;
-    }
-    h = value.substr(1, close - 1);
-    p = value.substr(close + 2);
-  } else {
-    const auto colon = value.rfind(':');
-    if (colon == std::string::npos) {
-      error = flag + " " + value + ": expected HOST:PORT, for example 0.0.0.0:8443";
-      return false;
-    }
-    h = value.substr(0, colon);
-    p = value.substr(colon + 1);
-  }
-  int n = 0;
-  bool ok = !p.empty() && p.size() <= 5;
-  for (char c : p) ok = ok && c >= '0' && c <= '9';
-  if (ok) n = std::stoi(p);
-  if (!ok || n < 0 || n > 65535) {
-    error = flag + " " + value + ": port must be a number from 0 to 65535";
-    return false;
-  }
-  host = h.empty() ? "0.0.0.0" : h;
-  port = n;
-  return true;
-}
-
 AdmissionServer::AdmissionServer(ServerOptions options, CertificateStore& certs, Metrics& metrics)
     : options_(std::move(options)), certs_(certs), metrics_(metrics) {}
 

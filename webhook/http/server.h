@@ -42,10 +42,6 @@ struct ServerOptions {
   std::chrono::milliseconds reloadInterval{1000};  // how often the certificate files are looked at
 };
 
-// Parses "HOST:PORT" ("[::1]:8443" for IPv6). Returns false with a message naming the flag.
-bool parseHostPort(const std::string& flag, const std::string& value, std::string& host, int& port,
-                   std::string& error);
-
 // A POST answered by the server's owner: status and JSON body.
 struct HttpReply {
   int status = 200;

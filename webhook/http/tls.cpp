@@ -1,21 +1,16 @@
 #include "webhook/http/tls.h"
 
 #include <openssl/err.h>
-#include <openssl/pem.h>
 #include <openssl/x509.h>
+
+#include <vector>
 
 #include "webhook/base/files.h"
 
 namespace aw::webhook {
 
-KeyPair::~KeyPair() {
-  X509_free(leaf_);
-  EVP_PKEY_free(key_);
-  sk_X509_pop_free(chain_, X509_free);
-}
-
 double KeyPair::notAfter() const {
-  const ASN1_TIME* t = X509_get0_notAfter(leaf_);
+  const ASN1_TIME* t = X509_get0_notAfter(leaf_.get());
   struct tm tm {};
   if (t == nullptr || ASN1_TIME_to_tm(t, &tm) != 1) return 0;
   return static_cast<double>(timegm(&tm));
@@ -38,33 +33,24 @@ std::shared_ptr<const KeyPair> KeyPair::load(const std::filesystem::path& certFi
     return nullptr;
   }
   std::shared_ptr<KeyPair> pair(new KeyPair());
-  {
-    BIO* bio = BIO_new_mem_buf(certPem.data(), static_cast<int>(certPem.size()));
-    pair->leaf_ = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
-    if (pair->leaf_ != nullptr) {
-      pair->chain_ = sk_X509_new_null();
-      while (X509* extra = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr)) {
-        sk_X509_push(pair->chain_, extra);
-      }
-    }
-    BIO_free(bio);
-    ERR_clear_error();  // the loop above ends on a "no start line" error
-  }
-  if (pair->leaf_ == nullptr) {
-    error = "--tls-cert " + certFile.string() + ": no PEM certificate found";
+  PemProblem problem = PemProblem::None;
+  std::vector<X509Ptr> certs = readCertificates(certPem, error, &problem);
+  if (certs.empty()) {
+    error = "--tls-cert " + certFile.string() + ": " +
+            (problem == PemProblem::NotFound ? "no PEM certificate found" : error);
     return nullptr;
   }
-  {
-    BIO* bio = BIO_new_mem_buf(keyPem.data(), static_cast<int>(keyPem.size()));
-    pair->key_ = PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr);
-    BIO_free(bio);
-  }
-  if (pair->key_ == nullptr) {
-    ERR_clear_error();
-    error = "--tls-key " + keyFile.string() + ": no unencrypted PEM private key found";
+  pair->leaf_ = std::move(certs.front());
+  pair->chain_.reset(sk_X509_new_null());
+  for (std::size_t i = 1; i < certs.size(); ++i)
+    sk_X509_push(pair->chain_.get(), certs[i].release());
+  pair->key_ = readPrivateKey(keyPem, error, &problem);
+  if (!pair->key_) {
+    error = "--tls-key " + keyFile.string() + ": " +
+            (problem == PemProblem::Encrypted ? error : "no unencrypted PEM private key found");
     return nullptr;
   }
-  if (X509_check_private_key(pair->leaf_, pair->key_) != 1) {
+  if (X509_check_private_key(pair->leaf_.get(), pair->key_.get()) != 1) {
     ERR_clear_error();
     error = "--tls-key " + keyFile.string() + ": does not match the certificate in " +
             certFile.string() + " (during a rotation, wait for both files to be written)";

@@ -10,7 +10,7 @@
 #include <string>
 
 #include "webhook/base/current.h"
-#include "webhook/base/openssl_errors.h"
+#include "webhook/base/pem.h"
 
 namespace aw::webhook {
 
@@ -20,20 +20,20 @@ class KeyPair {
   static std::shared_ptr<const KeyPair> load(const std::filesystem::path& certFile,
                                              const std::filesystem::path& keyFile,
                                              std::string& error);
-  ~KeyPair();
-  KeyPair(const KeyPair&) = delete;
-  KeyPair& operator=(const KeyPair&) = delete;
 
-  X509* leaf() const { return leaf_; }
-  EVP_PKEY* key() const { return key_; }
-  STACK_OF(X509) * chain() const { return chain_; }
+  X509* leaf() const { return leaf_.get(); }
+  EVP_PKEY* key() const { return key_.get(); }
+  STACK_OF(X509) * chain() const { return chain_.get(); }
   double notAfter() const;  // unix seconds
 
  private:
+  struct ChainFree {
+    void operator()(STACK_OF(X509) * chain) const { sk_X509_pop_free(chain, X509_free); }
+  };
   KeyPair() = default;
-  X509* leaf_ = nullptr;
-  EVP_PKEY* key_ = nullptr;
-  STACK_OF(X509) * chain_ = nullptr;
+  X509Ptr leaf_;
+  PkeyPtr key_;
+  std::unique_ptr<STACK_OF(X509), ChainFree> chain_;
 };
 
 using CertificateStore = Current<KeyPair>;

@@ -1,12 +1,15 @@
 #include "webhook/kube/kube_client.h"
 
 #include <httplib.h>
-#include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <vector>
+
+#include "common/json_path.h"
+#include "webhook/base/pem.h"
 
 namespace aw::webhook::kube {
 
@@ -15,27 +18,11 @@ namespace {
 constexpr std::size_t kMaxErrorBody =
     std::size_t{64} * 1024;  // a Status is small; keep no more of it
 
-struct BioFree {
-  void operator()(BIO* b) const { BIO_free(b); }
-};
-using Bio = std::unique_ptr<BIO, BioFree>;
-
-Bio memoryBio(const std::string& pem) {
-  return Bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-}
-
 // Every certificate of a PEM bundle, in a store the TLS client takes over.
 X509_STORE* caStore(const std::string& pem) {
   X509_STORE* store = X509_STORE_new();
-  Bio bio = memoryBio(pem);
-  STACK_OF(X509_INFO)* infos = PEM_X509_INFO_read_bio(bio.get(), nullptr, nullptr, nullptr);
-  if (infos != nullptr) {
-    for (int i = 0; i < sk_X509_INFO_num(infos); ++i) {
-      X509_INFO* info = sk_X509_INFO_value(infos, i);
-      if (info->x509 != nullptr) X509_STORE_add_cert(store, info->x509);
-    }
-    sk_X509_INFO_pop_free(infos, X509_INFO_free);
-  }
+  std::string error;  // checked when the access was loaded
+  for (const X509Ptr& cert : readCertificates(pem, error)) X509_STORE_add_cert(store, cert.get());
   return store;
 }
 
@@ -43,14 +30,12 @@ X509_STORE* caStore(const std::string& pem) {
 std::unique_ptr<httplib::SSLClient> connect(const ClusterAccess& access) {
   std::unique_ptr<httplib::SSLClient> client;
   if (!access.clientCertPem.empty() && !access.clientKeyPem.empty()) {
-    Bio certBio = memoryBio(access.clientCertPem);
-    Bio keyBio = memoryBio(access.clientKeyPem);
-    X509* cert = PEM_read_bio_X509(certBio.get(), nullptr, nullptr, nullptr);
-    EVP_PKEY* key = PEM_read_bio_PrivateKey(keyBio.get(), nullptr, nullptr, nullptr);
+    std::string error;  // both were checked when the access was loaded
+    std::vector<X509Ptr> certs = readCertificates(access.clientCertPem, error);
+    PkeyPtr key = readPrivateKey(access.clientKeyPem, error);
     // The client takes its own references (SSL_CTX_use_certificate / _PrivateKey).
-    client = std::make_unique<httplib::SSLClient>(access.host, access.port, cert, key);
-    X509_free(cert);
-    EVP_PKEY_free(key);
+    client = std::make_unique<httplib::SSLClient>(
+        access.host, access.port, certs.empty() ? nullptr : certs.front().get(), key.get());
   } else {
     client = std::make_unique<httplib::SSLClient>(access.host, access.port);
   }
@@ -139,9 +124,9 @@ std::string describeFailure(const Response& response) {
 Status parseStatus(std::string_view body) {
   Status s;
   const nlohmann::json j = nlohmann::json::parse(body, nullptr, false);
-  if (!j.is_object() || j.value("kind", "") != "Status") return s;
-  if (auto r = j.find("reason"); r != j.end() && r->is_string()) s.reason = *r;
-  if (auto m = j.find("message"); m != j.end() && m->is_string()) s.message = *m;
+  if (!j.is_object() || rules::json::stringOr(j, {"kind"}) != "Status") return s;
+  s.reason = rules::json::stringOr(j, {"reason"});
+  s.message = rules::json::stringOr(j, {"message"});
   if (auto c = j.find("code"); c != j.end() && c->is_number_integer()) s.code = *c;
   return s;
 }

@@ -2,8 +2,6 @@
 
 #include <arpa/inet.h>
 #include <openssl/err.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <yaml-cpp/yaml.h>
 
@@ -13,9 +11,12 @@
 #include <system_error>
 #include <vector>
 
+#include "common/text.h"
 #include "webhook/base/base64.h"
 #include "webhook/base/files.h"
-#include "webhook/base/openssl_errors.h"
+#include "webhook/base/host_port.h"
+#include "webhook/base/pem.h"
+#include "webhook/base/strict_yaml.h"
 
 namespace aw::webhook::kube {
 namespace fs = std::filesystem;
@@ -43,9 +44,7 @@ std::string trim(std::string_view s) {
   return std::string(s.substr(b, e - b));
 }
 
-std::string quote(std::string_view s) {
-  return "\"" + std::string(s) + "\"";
-}
+using rules::quote;
 
 // A token goes into an Authorization header as is: a line break there would end the header (and
 // let the file's content write headers of its own), a space means two tokens or a prose file.
@@ -90,60 +89,6 @@ std::optional<std::string> decodeData(std::string_view text, std::string_view fi
   return decodeBase64(text, error);
 }
 
-// ---- PEM checks (so a bad file fails at start-up, not at the first request) ----
-
-using BioPtr = std::unique_ptr<BIO, decltype(&BIO_free)>;
-using X509Ptr = std::unique_ptr<X509, decltype(&X509_free)>;
-using PkeyPtr = std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)>;
-
-BioPtr memoryBio(const std::string& data) {
-  return BioPtr(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())), BIO_free);
-}
-
-// Never ask for a passphrase: OpenSSL's default callback would prompt on the terminal.
-int noPassphrase(char*, int, int, void*) {
-  return -1;
-}
-
-// The first certificate of a PEM bundle, after checking that every certificate in it parses.
-X509Ptr readCertificates(const std::string& pem, std::string& error) {
-  ERR_clear_error();
-  BioPtr bio = memoryBio(pem);
-  X509Ptr first(nullptr, X509_free);
-  int count = 0;
-  while (X509* cert = PEM_read_bio_X509(bio.get(), nullptr, noPassphrase, nullptr)) {
-    ++count;
-    if (first) {
-      X509_free(cert);
-    } else {
-      first.reset(cert);
-    }
-  }
-  // The loop ends with "no start line" at the end of the text; any other error is a broken block.
-  const unsigned long e = ERR_peek_last_error();
-  if (e != 0 && !(ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE)) {
-    error =
-        "certificate " + std::to_string(count + 1) + " does not parse (" + opensslErrors() + ")";
-    return X509Ptr(nullptr, X509_free);
-  }
-  ERR_clear_error();
-  if (count == 0) error = "no PEM certificate found (expected -----BEGIN CERTIFICATE-----)";
-  return first;
-}
-
-PkeyPtr readPrivateKey(const std::string& pem, std::string& error) {
-  if (pem.find("ENCRYPTED") != std::string::npos) {
-    error = "is an encrypted private key; give it unencrypted (openssl pkey -in KEY -out NEWKEY)";
-    return PkeyPtr(nullptr, EVP_PKEY_free);
-  }
-  ERR_clear_error();
-  BioPtr bio = memoryBio(pem);
-  PkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, noPassphrase, nullptr), EVP_PKEY_free);
-  ERR_clear_error();
-  if (!key) error = "no PEM private key found (expected -----BEGIN PRIVATE KEY----- or similar)";
-  return key;
-}
-
 // ---- addresses ----
 
 bool validHostName(std::string_view host) {
@@ -159,17 +104,6 @@ bool validHostName(std::string_view host) {
 bool validIpv6(const std::string& host) {
   in6_addr addr{};
   return inet_pton(AF_INET6, host.c_str(), &addr) == 1;
-}
-
-std::optional<int> parsePort(std::string_view text) {
-  if (text.empty() || text.size() > 5) return std::nullopt;
-  int port = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return std::nullopt;
-    port = port * 10 + (c - '0');
-  }
-  if (port < 1 || port > 65535) return std::nullopt;
-  return port;
 }
 
 struct Server {
@@ -206,30 +140,21 @@ std::string parseServer(const std::string& url, Server& out) {
     return quote(url) +
            ": user information in the URL is not supported; put credentials in users[]";
   }
-  std::string portText;
-  bool hasPort = false;
-  if (!authority.empty() && authority[0] == '[') {
-    const std::size_t close = authority.find(']');
-    if (close == std::string::npos) return quote(url) + ": missing ']' after the IPv6 address";
-    out.host = authority.substr(1, close - 1);
+  const HostPort parts = splitHostPort(authority);
+  if (parts.problem == HostPort::Problem::NoClosingBracket) {
+    return quote(url) + ": missing ']' after the IPv6 address";
+  }
+  out.host = parts.host;
+  if (parts.bracketed) {
     if (!validIpv6(out.host)) {
       return quote(url) + ": " + quote(out.host) + " is not an IPv6 address";
     }
-    const std::string after = authority.substr(close + 1);
-    if (!after.empty()) {
-      if (after[0] != ':') return quote(url) + ": unexpected " + quote(after) + " after ']'";
-      hasPort = true;
-      portText = after.substr(1);
+    if (parts.problem == HostPort::Problem::AfterBracket) {
+      return quote(url) + ": unexpected " + quote(parts.after) + " after ']'";
     }
   } else {
-    const std::size_t colon = authority.find(':');
-    if (colon != std::string::npos && authority.find(':', colon + 1) != std::string::npos) {
+    if (out.host.find(':') != std::string::npos) {
       return quote(url) + ": an IPv6 address needs brackets, as in https://[::1]:6443";
-    }
-    out.host = authority.substr(0, colon);
-    if (colon != std::string::npos) {
-      hasPort = true;
-      portText = authority.substr(colon + 1);
     }
     if (out.host.empty()) return quote(url) + ": no host; " + expected;
     if (!validHostName(out.host)) {
@@ -237,9 +162,11 @@ std::string parseServer(const std::string& url, Server& out) {
     }
   }
   out.port = 443;
-  if (hasPort) {
-    const std::optional<int> port = parsePort(portText);
-    if (!port) return quote(url) + ": port " + quote(portText) + " is not a number from 1 to 65535";
+  if (parts.port) {
+    const std::optional<int> port = parsePort(*parts.port, 1);
+    if (!port) {
+      return quote(url) + ": port " + quote(*parts.port) + " is not a number from 1 to 65535";
+    }
     out.port = *port;
   }
   return "";
@@ -270,13 +197,9 @@ class Kubeconfig {
     std::string error;
     std::optional<std::string> text = readFile(file_, error);
     if (!text) throw LoadError{"kubeconfig " + error};
-    YAML::Node root;
-    try {
-      root = YAML::Load(*text);
-    } catch (const YAML::ParserException& e) {
-      throw LoadError{"kubeconfig " + file_.string() + ":" + std::to_string(e.mark.line + 1) + ":" +
-                      std::to_string(e.mark.column + 1) + ": YAML syntax error: " + e.msg};
-    }
+    const std::optional<YAML::Node> loaded = loadYaml(*text, "kubeconfig " + file_.string(), error);
+    if (!loaded) throw LoadError{error};
+    const YAML::Node& root = *loaded;
     if (!root.IsDefined() || root.IsNull()) {
       fail("empty file; expected a kubeconfig (clusters, users, contexts, current-context)");
     }
@@ -321,28 +244,17 @@ class Kubeconfig {
 
   // A string value; empty when absent or null.
   std::string str(const YAML::Node& map, const char* key, const std::string& at) const {
-    if (!map.IsDefined() || !map.IsMap()) return "";
-    const YAML::Node v = map[key];
-    if (!v.IsDefined() || v.IsNull()) return "";
-    if (!v.IsScalar()) fail(at + key + ": expected a string");
-    return v.Scalar();
+    const std::optional<YAML::Node> v = StrictYaml::member(map, key);
+    return v ? yaml_.scalar(*v, at + key) : "";
   }
 
   bool flag(const YAML::Node& map, const char* key, const std::string& at) const {
-    if (!map.IsDefined() || !map.IsMap()) return false;
-    const YAML::Node v = map[key];
-    if (!v.IsDefined() || v.IsNull()) return false;
-    bool value = false;
-    if (!v.IsScalar() || !YAML::convert<bool>::decode(v, value)) {
-      fail(at + key + ": expected true or false");
-    }
-    return value;
+    const std::optional<YAML::Node> v = StrictYaml::member(map, key);
+    return v ? yaml_.boolean(*v, at + key) : false;
   }
 
   static bool has(const YAML::Node& map, const char* key) {
-    if (!map.IsDefined() || !map.IsMap()) return false;
-    const YAML::Node v = map[key];
-    return v.IsDefined() && !v.IsNull();
+    return StrictYaml::member(map, key).has_value();
   }
 
   YAML::Node list(const YAML::Node& root, const char* listKey) const {
@@ -449,7 +361,7 @@ class Kubeconfig {
            "certificate-authority(-data) or, for testing only, insecure-skip-tls-verify: true");
     }
     std::string error;
-    if (!readCertificates(ca.pem, error)) fail(at + ca.label + ": " + error);
+    if (readCertificates(ca.pem, error).empty()) fail(at + ca.label + ": " + error);
     access.caPem = ca.pem;
   }
 
@@ -495,11 +407,11 @@ class Kubeconfig {
     }
     if (cert.present) {
       std::string error;
-      X509Ptr leaf = readCertificates(cert.pem, error);
-      if (!leaf) fail(at + cert.label + ": " + error);
+      const std::vector<X509Ptr> certs = readCertificates(cert.pem, error);
+      if (certs.empty()) fail(at + cert.label + ": " + error);
       PkeyPtr pkey = readPrivateKey(key.pem, error);
       if (!pkey) fail(at + key.label + ": " + error);
-      if (X509_check_private_key(leaf.get(), pkey.get()) != 1) {
+      if (X509_check_private_key(certs.front().get(), pkey.get()) != 1) {
         ERR_clear_error();
         fail(at + key.label + " does not match " + cert.label +
              " (the key must be the one the certificate was issued for)");
@@ -520,6 +432,10 @@ class Kubeconfig {
   fs::path file_;
   fs::path dir_;
   std::string prefix_;
+  // Type errors read "PREFIX users[0] (name admin): token: expected a string".
+  StrictYaml yaml_{[this](const YAML::Node&, const std::string& path, const std::string& what) {
+    fail(path + ": " + what);
+  }};
 };
 
 }  // namespace
@@ -553,7 +469,7 @@ ClusterAccessResult loadInCluster(
     return fail(prefix + "KUBERNETES_SERVICE_HOST " + quote(*host) +
                 " is not a host name or IP address");
   }
-  const std::optional<int> portNumber = parsePort(*port);
+  const std::optional<int> portNumber = parsePort(*port, 1);
   if (!portNumber) {
     return fail(prefix + "KUBERNETES_SERVICE_PORT " + quote(*port) +
                 " is not a port number from 1 to 65535");
@@ -572,7 +488,7 @@ ClusterAccessResult loadInCluster(
   const fs::path caFile = serviceAccountDir / "ca.crt";
   std::optional<std::string> ca = readFile(caFile, error);
   if (!ca) return fail(prefix + "ca.crt " + error);
-  if (!readCertificates(*ca, error)) {
+  if (readCertificates(*ca, error).empty()) {
     return fail(prefix + "ca.crt " + caFile.string() + ": " + error);
   }
   access.caPem = std::move(*ca);

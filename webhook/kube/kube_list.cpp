@@ -64,17 +64,6 @@ Page readPage(const Response& r, ListResult& into, std::string& cont, const std:
 
 }  // namespace
 
-const std::string* stringAt(const Json& j, std::initializer_list<const char*> path) {
-  const Json* at = &j;
-  for (const char* key : path) {
-    if (!at->is_object()) return nullptr;
-    auto it = at->find(key);
-    if (it == at->end()) return nullptr;
-    at = &*it;
-  }
-  return at->is_string() ? at->get_ptr<const std::string*>() : nullptr;
-}
-
 std::string escapeQuery(std::string_view v) {
   static const char* kHex = "0123456789ABCDEF";
   std::string out;

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/json_path.h"
 #include "webhook/kube/kube_client.h"
 
 namespace aw::webhook::kube {
@@ -37,8 +38,8 @@ ListResult listAll(const Client& client, const std::string& collection,
 ListResult getNamed(const Client& client, const std::string& collection, const std::string& name,
                     std::chrono::seconds timeout, Interrupt* interrupt = nullptr);
 
-// The string at `path` in `j` ({"metadata", "resourceVersion"}), or nullptr.
-const std::string* stringAt(const nlohmann::json& j, std::initializer_list<const char*> path);
+// The string at `path` in a JSON value ({"metadata", "resourceVersion"}), or nullptr.
+using rules::json::stringAt;
 
 // A query value, percent-encoded (continue tokens are base64 and carry '=', '+', '/').
 std::string escapeQuery(std::string_view v);

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <map>
 
+#include "common/json_path.h"
 #include "rules/model/kinds.h"
 #include "webhook/base/base64.h"
 #include "webhook/telemetry/log.h"
@@ -19,11 +20,7 @@ using Json = nlohmann::json;
 constexpr const char* kClusterConfigurationKey = "cluster-configuration.yaml";
 
 std::string objectName(const Json& object) {
-  const Json* metadata =
-      object.is_object() && object.contains("metadata") ? &object["metadata"] : nullptr;
-  if (metadata == nullptr || !metadata->is_object()) return {};
-  auto it = metadata->find("name");
-  return it != metadata->end() && it->is_string() ? it->get<std::string>() : std::string();
+  return rules::json::stringOr(object, {"metadata", "name"});
 }
 
 std::string number(double v) {
@@ -135,7 +132,7 @@ class ClusterSync::SecretSource : public kube::ReflectorSink {
  private:
   void read(const Json& secret) {
     // A list after a watch restart hands in the same version again: nothing to do.
-    const Json* data = secret.contains("data") ? &secret["data"] : nullptr;
+    const Json* data = rules::json::child(secret, "data");
     std::string content = data != nullptr ? data->dump() : std::string();
     if (lastContent_ && content == *lastContent_) return;
     lastContent_ = std::move(content);
@@ -250,30 +247,30 @@ std::string ClusterSync::waitingFor() const {
 }
 
 void ClusterSync::renderMetrics(std::string& out) const {
-  out +=
-      "# HELP alliance_webhook_cluster_members Members known from the Kubernetes API, by kind.\n";
-  out += "# TYPE alliance_webhook_cluster_members gauge\n";
+  PrometheusWriter w(out);
+  w.family("alliance_webhook_cluster_members", "gauge",
+           "Members known from the Kubernetes API, by kind.");
   for (const auto& t : tables_) {
-    out += "alliance_webhook_cluster_members{kind=\"" +
-           std::string(rules::kindInfo(t->kind()).kind) + "\"} " + std::to_string(t->size()) + "\n";
+    w.sample("alliance_webhook_cluster_members",
+             labelSet({{"kind", rules::kindInfo(t->kind()).kind}}),
+             static_cast<unsigned long long>(t->size()));
   }
-  out += "# HELP alliance_webhook_cluster_synced 1 once a source has been read completely.\n";
-  out += "# TYPE alliance_webhook_cluster_synced gauge\n";
+  w.family("alliance_webhook_cluster_synced", "gauge", "1 once a source has been read completely.");
   std::string ages;
+  PrometheusWriter agesWriter(ages);
   const auto now = std::chrono::steady_clock::now();
   for (const auto& r : reflectors_) {
     const kube::ReflectorStatus s = r->status();
-    const std::string labels = "{resource=\"" + r->options().resource + "\"}";
-    out += "alliance_webhook_cluster_synced" + labels + (s.synced ? " 1\n" : " 0\n");
+    const std::string labels = labelSet({{"resource", r->options().resource}});
+    w.sample("alliance_webhook_cluster_synced", labels, s.synced ? "1" : "0");
     if (s.synced) {
-      ages += "alliance_webhook_cluster_last_sync_age_seconds" + labels + " " +
-              number(std::chrono::duration<double>(now - s.lastSync).count()) + "\n";
+      agesWriter.sample("alliance_webhook_cluster_last_sync_age_seconds", labels,
+                        number(std::chrono::duration<double>(now - s.lastSync).count()));
     }
   }
-  out +=
-      "# HELP alliance_webhook_cluster_last_sync_age_seconds Seconds since a source last heard "
-      "from the API server (a list, an event or a bookmark).\n";
-  out += "# TYPE alliance_webhook_cluster_last_sync_age_seconds gauge\n";
+  w.family("alliance_webhook_cluster_last_sync_age_seconds", "gauge",
+           "Seconds since a source last heard from the API server (a list, an event or a "
+           "bookmark).");
   out += ages;
 }
 
@@ -286,17 +283,13 @@ std::string memberCollection(rules::KindId kind) {
 std::optional<rules::LocalCluster> localClusterFromSecret(const Json& secret,
                                                           const std::string& label,
                                                           std::string& error, std::string& note) {
-  const Json* data = secret.contains("data") ? &secret["data"] : nullptr;
-  const Json* value =
-      data != nullptr && data->is_object() && data->contains(kClusterConfigurationKey)
-          ? &(*data)[kClusterConfigurationKey]
-          : nullptr;
-  if (value == nullptr || !value->is_string()) {
+  const std::string* value = rules::json::stringAt(secret, {"data", kClusterConfigurationKey});
+  if (value == nullptr) {
     error = std::string("no data key ") + kClusterConfigurationKey;
     return std::nullopt;
   }
   std::string why;
-  std::optional<std::string> text = decodeBase64(value->get<std::string>(), why);
+  std::optional<std::string> text = decodeBase64(*value, why);
   if (!text) {
     error = std::string("data.") + kClusterConfigurationKey + ": " + why;
     return std::nullopt;

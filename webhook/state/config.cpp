@@ -5,11 +5,13 @@
 #include <algorithm>
 #include <set>
 
+#include "common/text.h"
 #include "rules/model/cidr.h"
 #include "rules/model/keys.h"
 #include "rules/model/kinds.h"
 #include "rules/registry.h"
 #include "webhook/base/files.h"
+#include "webhook/base/strict_yaml.h"
 
 namespace aw::webhook {
 
@@ -36,47 +38,14 @@ class Parser {
     throw ConfigError{where + ": " + path + ": " + what};
   }
 
-  void expectKeys(const YAML::Node& map, const std::string& path,
-                  const std::vector<std::string_view>& known) {
-    if (!map.IsMap()) fail(map, path, "expected a mapping of keys to values");
-    for (const auto& kv : map) {
-      const std::string key = kv.first.Scalar();
-      if (std::find(known.begin(), known.end(), key) == known.end()) {
-        fail(kv.first, join(path, key), "unknown key (known keys: " + list(known) + ")");
-      }
-    }
-  }
-
-  std::string scalar(const YAML::Node& node, const std::string& path) {
-    if (!node.IsScalar()) fail(node, path, "expected a string");
-    return node.Scalar();
-  }
-
-  // The index of the node's value in `values`; anything else fails naming them.
-  std::size_t oneOf(const YAML::Node& node, const std::string& path,
-                    const std::vector<std::string_view>& values) {
-    const std::string v = scalar(node, path);
-    const auto at = std::find(values.begin(), values.end(), v);
-    if (at == values.end()) fail(node, path, "\"" + v + "\" is not one of " + list(values));
-    return static_cast<std::size_t>(at - values.begin());
-  }
-
-  bool boolean(const YAML::Node& node, const std::string& path) {
-    bool value = false;
-    if (!node.IsScalar() || !YAML::convert<bool>::decode(node, value)) {
-      fail(node, path, "expected true or false");
-    }
-    return value;
-  }
-
   // A CIDR or a list of CIDRs; every element strict.
   void cidrs(const YAML::Node& node, const std::string& path, rules::SubnetRole role,
              std::vector<rules::Subnet>& out) {
     auto one = [&](const YAML::Node& n, const std::string& p) {
-      const std::string text = scalar(n, p);
+      const std::string text = yaml_.scalar(n, p);
       rules::CidrParse parsed = rules::parseCidr(text);
       if (!parsed.cidr) {
-        std::string what = "\"" + text + "\" is not a valid CIDR: " + parsed.error;
+        std::string what = rules::quote(text) + " is not a valid CIDR: " + parsed.error;
         if (!parsed.suggestion.empty()) what += ", did you mean " + parsed.suggestion + "?";
         fail(n, p, what);
       }
@@ -93,24 +62,22 @@ class Parser {
   }
 
   Config parse(const std::string& text) {
-    YAML::Node root;
-    try {
-      root = YAML::Load(text);
-    } catch (const YAML::ParserException& e) {
-      throw ConfigError{source_ + ":" + std::to_string(e.mark.line + 1) + ":" +
-                        std::to_string(e.mark.column + 1) + ": YAML syntax error: " + e.msg};
-    }
+    std::string syntaxError;
+    const std::optional<YAML::Node> loaded = loadYaml(text, source_, syntaxError);
+    if (!loaded) throw ConfigError{syntaxError};
+    const YAML::Node& root = *loaded;
     Config config;
     config.mode = Mode::Enforce;
     if (root.IsNull() || !root.IsDefined()) return finish(config);
-    expectKeys(root, "",
-               {"mode", "existingViolations", "exemptions", "localCluster", "members", "cluster",
-                "rules"});
+    yaml_.expectKeys(root, "",
+                     {"mode", "existingViolations", "exemptions", "localCluster", "members",
+                      "cluster", "rules"});
     if (const YAML::Node mode = root["mode"]; mode && !mode.IsNull()) {
-      config.mode = oneOf(mode, "mode", {"enforce", "audit"}) == 0 ? Mode::Enforce : Mode::Audit;
+      config.mode =
+          yaml_.oneOf(mode, "mode", {"enforce", "audit"}) == 0 ? Mode::Enforce : Mode::Audit;
     }
     if (const YAML::Node e = root["existingViolations"]; e && !e.IsNull()) {
-      config.existingViolations = oneOf(e, "existingViolations", {"warn", "deny"}) == 0
+      config.existingViolations = yaml_.oneOf(e, "existingViolations", {"warn", "deny"}) == 0
                                       ? ExistingViolations::Warn
                                       : ExistingViolations::Deny;
     }
@@ -133,21 +100,13 @@ class Parser {
   }
 
  private:
-  static std::string join(const std::string& path, const std::string& key) {
-    return path.empty() ? key : path + "." + key;
-  }
-  static std::string list(const std::vector<std::string_view>& items) {
-    std::string out;
-    for (std::string_view i : items) out += (out.empty() ? "" : ", ") + std::string(i);
-    return out;
-  }
-
   void parseLocal(const YAML::Node& node, Config& config) {
-    expectKeys(node, "localCluster",
-               {"clusterConfigurationFile", "clusterDomain", "podSubnetCIDR", "serviceSubnetCIDR"});
+    yaml_.expectKeys(
+        node, "localCluster",
+        {"clusterConfigurationFile", "clusterDomain", "podSubnetCIDR", "serviceSubnetCIDR"});
     rules::LocalCluster& local = config.local;
     if (const YAML::Node d = node["clusterDomain"]; d && !d.IsNull()) {
-      local.domain = scalar(d, "localCluster.clusterDomain");
+      local.domain = yaml_.scalar(d, "localCluster.clusterDomain");
       local.domainPath = "localCluster.clusterDomain";
     }
     if (const YAML::Node p = node["podSubnetCIDR"]; p && !p.IsNull()) {
@@ -157,7 +116,7 @@ class Parser {
       cidrs(s, "localCluster.serviceSubnetCIDR", rules::SubnetRole::Service, local.subnets);
     }
     if (const YAML::Node f = node["clusterConfigurationFile"]; f && !f.IsNull()) {
-      const std::string file = scalar(f, "localCluster.clusterConfigurationFile");
+      const std::string file = yaml_.scalar(f, "localCluster.clusterConfigurationFile");
       std::filesystem::path path(file);
       if (path.is_relative()) path = baseDir_ / path;
       config.sources.push_back(path);
@@ -181,13 +140,10 @@ class Parser {
  public:
   // The whole of a ClusterConfiguration document (see parseClusterConfiguration).
   rules::LocalCluster clusterConfiguration(const std::string& text) {
-    YAML::Node doc;
-    try {
-      doc = YAML::Load(text);
-    } catch (const YAML::ParserException& e) {
-      throw ConfigError{source_ + ":" + std::to_string(e.mark.line + 1) +
-                        ": YAML syntax error: " + e.msg};
-    }
+    std::string syntaxError;
+    const std::optional<YAML::Node> loaded = loadYaml(text, source_, syntaxError, false);
+    if (!loaded) throw ConfigError{syntaxError};
+    const YAML::Node& doc = *loaded;
     if (!doc.IsMap()) fail(doc, "", "expected a Deckhouse ClusterConfiguration document");
     const YAML::Node kind = doc["kind"];
     const YAML::Node api = doc["apiVersion"];
@@ -197,7 +153,7 @@ class Parser {
     }
     rules::LocalCluster local;
     if (const YAML::Node d = doc["clusterDomain"]; d && !d.IsNull()) {
-      local.domain = scalar(d, "clusterDomain");
+      local.domain = yaml_.scalar(d, "clusterDomain");
       local.domainPath = source_ + ": clusterDomain";
     } else {
       local.domain = std::string(rules::keys::kClusterLocal);
@@ -221,23 +177,24 @@ class Parser {
     for (std::size_t i = 0; i < node.size(); ++i) {
       const std::string at = "members[" + std::to_string(i) + "]";
       const YAML::Node m = node[i];
-      expectKeys(m, at, {"name", "kind", "clusterDomain", "podSubnetCIDR", "serviceSubnetCIDR"});
+      yaml_.expectKeys(m, at,
+                       {"name", "kind", "clusterDomain", "podSubnetCIDR", "serviceSubnetCIDR"});
       rules::Member member;
       const YAML::Node name = m["name"];
       if (!name || name.IsNull()) fail(m, at + ".name", "missing: every member needs a name");
-      member.name = scalar(name, at + ".name");
+      member.name = yaml_.scalar(name, at + ".name");
       if (member.name.empty()) fail(name, at + ".name", "empty: every member needs a name");
       if (const YAML::Node kind = m["kind"]; kind && !kind.IsNull()) {
-        member.kind = oneOf(kind, at + ".kind", {"IstioFederation", "IstioMulticluster"}) == 0
+        member.kind = yaml_.oneOf(kind, at + ".kind", {"IstioFederation", "IstioMulticluster"}) == 0
                           ? rules::KindId::IstioFederation
                           : rules::KindId::IstioMulticluster;
       }
       if (!seen.insert({member.kind, member.name}).second) {
         fail(name, at + ".name",
-             "\"" + member.name + "\" is listed twice for the same kind; merge the entries");
+             rules::quote(member.name) + " is listed twice for the same kind; merge the entries");
       }
       if (const YAML::Node d = m["clusterDomain"]; d && !d.IsNull()) {
-        member.domain = scalar(d, at + ".clusterDomain");
+        member.domain = yaml_.scalar(d, at + ".clusterDomain");
         member.domainPath = at + ".clusterDomain";
       }
       if (const YAML::Node p = m["podSubnetCIDR"]; p && !p.IsNull()) {
@@ -254,7 +211,7 @@ class Parser {
   }
 
   void parseExemptions(const YAML::Node& node, Exemptions& exemptions) {
-    expectKeys(node, "exemptions", {"namespaces", "usernames", "groups"});
+    yaml_.expectKeys(node, "exemptions", {"namespaces", "usernames", "groups"});
     auto patterns = [&](const char* key, std::vector<std::string>& out) {
       const YAML::Node list = node[key];
       if (!list || list.IsNull()) return;
@@ -262,7 +219,7 @@ class Parser {
       if (!list.IsSequence()) fail(list, at, "expected a list of names");
       for (std::size_t i = 0; i < list.size(); ++i) {
         const std::string p = at + "[" + std::to_string(i) + "]";
-        const std::string pattern = scalar(list[i], p);
+        const std::string pattern = yaml_.scalar(list[i], p);
         if (std::string why = exemptionPatternError(pattern); !why.empty()) fail(list[i], p, why);
         out.push_back(pattern);
       }
@@ -273,30 +230,30 @@ class Parser {
   }
 
   void parseCluster(const YAML::Node& node, ClusterSettings& cluster) {
-    expectKeys(node, "cluster",
-               {"watch", "kubeconfig", "clusterConfigurationSecret", "readyAfterSync"});
+    yaml_.expectKeys(node, "cluster",
+                     {"watch", "kubeconfig", "clusterConfigurationSecret", "readyAfterSync"});
     cluster.present = true;
     if (const YAML::Node w = node["watch"]; w && !w.IsNull())
-      cluster.watch = boolean(w, "cluster.watch");
+      cluster.watch = yaml_.boolean(w, "cluster.watch");
     if (const YAML::Node k = node["kubeconfig"]; k && !k.IsNull()) {
-      std::filesystem::path file(scalar(k, "cluster.kubeconfig"));
+      std::filesystem::path file(yaml_.scalar(k, "cluster.kubeconfig"));
       if (file.is_relative()) file = baseDir_ / file;
       cluster.kubeconfig = file.string();
     }
     if (const YAML::Node s = node["clusterConfigurationSecret"]; s && !s.IsNull()) {
-      const std::string v = scalar(s, "cluster.clusterConfigurationSecret");
+      const std::string v = yaml_.scalar(s, "cluster.clusterConfigurationSecret");
       const auto slash = v.find('/');
       if (slash == std::string::npos || slash == 0 || slash + 1 == v.size() ||
           v.find('/', slash + 1) != std::string::npos) {
         fail(s, "cluster.clusterConfigurationSecret",
-             "\"" + v +
-                 "\" is not NAMESPACE/NAME (for example kube-system/d8-cluster-configuration)");
+             rules::quote(v) +
+                 " is not NAMESPACE/NAME (for example kube-system/d8-cluster-configuration)");
       }
       cluster.secretNamespace = v.substr(0, slash);
       cluster.secretName = v.substr(slash + 1);
     }
     if (const YAML::Node r = node["readyAfterSync"]; r && !r.IsNull()) {
-      cluster.readyAfterSync = boolean(r, "cluster.readyAfterSync");
+      cluster.readyAfterSync = yaml_.boolean(r, "cluster.readyAfterSync");
     }
   }
 
@@ -308,20 +265,20 @@ class Parser {
       const std::string id = kv.first.Scalar();
       const std::string at = "rules." + id;
       rules::RuleOptions* options = settings.find(id);
-      if (options == nullptr) fail(kv.first, at, "unknown rule (known rules: " + list(ids) + ")");
+      if (options == nullptr) fail(kv.first, at, "unknown rule (known rules: " + listOf(ids) + ")");
       if (kv.second.IsNull()) continue;
       std::vector<std::string_view> keys;
       for (const rules::OptionSpec& o : options->info().options) keys.push_back(o.key);
-      expectKeys(kv.second, at, keys);
+      yaml_.expectKeys(kv.second, at, keys);
       for (const auto& opt : kv.second) {
         const std::string key = opt.first.Scalar();
-        const std::string value = scalar(opt.second, at + "." + key);
+        const std::string value = yaml_.scalar(opt.second, at + "." + key);
         if (!options->set(key, value)) {
           for (const rules::OptionSpec& o : options->info().options) {
             if (o.key == key) {
               fail(opt.second, at + "." + key,
-                   "\"" + value + "\" is not one of " +
-                       list(std::vector<std::string_view>(o.values.begin(), o.values.end())));
+                   rules::quote(value) + " is not one of " +
+                       listOf(std::vector<std::string_view>(o.values.begin(), o.values.end())));
             }
           }
         }
@@ -355,6 +312,8 @@ class Parser {
 
   std::string source_;
   std::filesystem::path baseDir_;
+  StrictYaml yaml_{[this](const YAML::Node& node, const std::string& path,
+                          const std::string& what) { fail(node, path, what); }};
 
  public:
   std::vector<std::string> notes_;  // what was assumed while parsing

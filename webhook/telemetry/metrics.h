@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "webhook/telemetry/prometheus.h"
+
 namespace aw::webhook {
 
 class Metrics {
@@ -40,6 +42,8 @@ class Metrics {
     unsigned long long count = 0;
     double sum = 0;
   };
+  void renderDurations(PrometheusWriter& w) const;  // under mutex_
+
   mutable std::mutex mutex_;
   std::map<std::string, unsigned long long> requests_;  // rendered label set -> count
   std::map<std::string, Histogram> durations_;          // endpoint -> histogram
@@ -50,8 +54,5 @@ class Metrics {
   std::string mode_;
   double certExpiry_ = 0;
 };
-
-// Escapes a Prometheus label value.
-std::string labelValue(const std::string& v);
 
 }  // namespace aw::webhook
