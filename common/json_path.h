@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-namespace aw::rules::json {
+namespace aw::json {
 
 using nlohmann::json;
 
@@ -60,4 +60,4 @@ inline std::string scalarText(const json* node) {
   return {};
 }
 
-}  // namespace aw::rules::json
+}  // namespace aw::json

@@ -1,6 +1,6 @@
 #include "common/text.h"
 
-namespace aw::rules {
+namespace aw {
 
 std::string quote(std::string_view value, const QuoteStyle& style) {
   static constexpr char kHex[] = "0123456789abcdef";
@@ -33,4 +33,4 @@ std::string quoteValue(std::string_view value) {
   return quote(value, kFindingValue);
 }
 
-}  // namespace aw::rules
+}  // namespace aw

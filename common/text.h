@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-namespace aw::rules {
+namespace aw {
 
 struct QuoteStyle {
   char delimiter = '"';              // '"' or '\''; the other quote is escaped only when asked
@@ -28,4 +28,4 @@ inline constexpr QuoteStyle kFindingValue{'"', 64, false, false, true};
 // quote(value, kFindingValue).
 std::string quoteValue(std::string_view value);
 
-}  // namespace aw::rules
+}  // namespace aw

@@ -16,7 +16,7 @@ struct Bad {
   std::string message;
 };
 
-using rules::json::child;
+using aw::json::child;
 
 std::string stringField(const json& obj, std::string_view key, std::string_view path,
                         bool required) {

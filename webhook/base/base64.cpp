@@ -11,7 +11,7 @@ namespace aw::webhook {
 
 std::string describeByte(char c) {
   const auto u = static_cast<unsigned char>(c);
-  if (u > 0x20 && u < 0x7f) return rules::quote(std::string_view(&c, 1), {'\'', 0});
+  if (u > 0x20 && u < 0x7f) return aw::quote(std::string_view(&c, 1), {'\'', 0});
   static const char* hex = "0123456789abcdef";
   return std::string("byte 0x") + hex[u >> 4] + hex[u & 15];
 }

@@ -71,7 +71,7 @@ std::size_t StrictYaml::oneOf(const YAML::Node& node, const std::string& path,
                               const std::vector<std::string_view>& values) const {
   const std::string v = scalar(node, path);
   const auto at = std::find(values.begin(), values.end(), v);
-  if (at == values.end()) fail(node, path, rules::quote(v) + " is not one of " + listOf(values));
+  if (at == values.end()) fail(node, path, aw::quote(v) + " is not one of " + listOf(values));
   return static_cast<std::size_t>(at - values.begin());
 }
 

@@ -229,7 +229,7 @@ class Converter {
 };
 
 bool nonEmptyString(const json& v, const char* key) {
-  const std::string* s = rules::json::stringAt(v, {key});
+  const std::string* s = aw::json::stringAt(v, {key});
   return s != nullptr && !s->empty();
 }
 
@@ -262,7 +262,7 @@ std::string whyNotAnObject(const json& v) {
 bool isList(const json& v) {
   const std::string& kind = v["kind"].get_ref<const std::string&>();
   const bool listKind = kind.size() >= 4 && kind.compare(kind.size() - 4, 4, "List") == 0;
-  return listKind && rules::json::array(rules::json::child(v, "items")) != nullptr;
+  return listKind && aw::json::array(aw::json::child(v, "items")) != nullptr;
 }
 
 // One YAML document of a file, split off at its "---" line.

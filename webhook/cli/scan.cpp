@@ -16,7 +16,7 @@ namespace {
 
 using nlohmann::json;
 
-using rules::json::stringOr;
+using aw::json::stringOr;
 
 const rules::KindInfo* kindOf(const json& object) {
   return rules::findKind(rules::groupOfApiVersion(stringOr(object, {"apiVersion"})),

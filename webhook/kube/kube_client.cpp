@@ -124,9 +124,9 @@ std::string describeFailure(const Response& response) {
 Status parseStatus(std::string_view body) {
   Status s;
   const nlohmann::json j = nlohmann::json::parse(body, nullptr, false);
-  if (!j.is_object() || rules::json::stringOr(j, {"kind"}) != "Status") return s;
-  s.reason = rules::json::stringOr(j, {"reason"});
-  s.message = rules::json::stringOr(j, {"message"});
+  if (!j.is_object() || aw::json::stringOr(j, {"kind"}) != "Status") return s;
+  s.reason = aw::json::stringOr(j, {"reason"});
+  s.message = aw::json::stringOr(j, {"message"});
   if (auto c = j.find("code"); c != j.end() && c->is_number_integer()) s.code = *c;
   return s;
 }

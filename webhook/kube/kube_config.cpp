@@ -44,7 +44,7 @@ std::string trim(std::string_view s) {
   return std::string(s.substr(b, e - b));
 }
 
-using rules::quote;
+using aw::quote;
 
 // A token goes into an Authorization header as is: a line break there would end the header (and
 // let the file's content write headers of its own), a space means two tokens or a prose file.

@@ -39,7 +39,7 @@ ListResult getNamed(const Client& client, const std::string& collection, const s
                     std::chrono::seconds timeout, Interrupt* interrupt = nullptr);
 
 // The string at `path` in a JSON value ({"metadata", "resourceVersion"}), or nullptr.
-using rules::json::stringAt;
+using aw::json::stringAt;
 
 // A query value, percent-encoded (continue tokens are base64 and carry '=', '+', '/').
 std::string escapeQuery(std::string_view v);

@@ -1,5 +1,6 @@
 #include "webhook/kube/kube_reflector.h"
 
+#include "common/text.h"
 #include "webhook/kube/kube_list.h"
 #include "webhook/telemetry/log.h"
 
@@ -143,7 +144,7 @@ bool Reflector::handleLine(std::string_view line, std::vector<WatchEvent>& batch
     e.type = WatchEvent::Type::Deleted;
   } else {
     end = WatchEnd::Malformed;
-    failed("watch: unknown event type \"" + type->substr(0, 40) + "\"");
+    failed("watch: unknown event type " + aw::quote(type->substr(0, 40)));
     return false;
   }
   resourceVersion_ = *rv;

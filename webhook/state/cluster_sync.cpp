@@ -20,7 +20,7 @@ using Json = nlohmann::json;
 constexpr const char* kClusterConfigurationKey = "cluster-configuration.yaml";
 
 std::string objectName(const Json& object) {
-  return rules::json::stringOr(object, {"metadata", "name"});
+  return aw::json::stringOr(object, {"metadata", "name"});
 }
 
 std::string number(double v) {
@@ -132,7 +132,7 @@ class ClusterSync::SecretSource : public kube::ReflectorSink {
  private:
   void read(const Json& secret) {
     // A list after a watch restart hands in the same version again: nothing to do.
-    const Json* data = rules::json::child(secret, "data");
+    const Json* data = aw::json::child(secret, "data");
     std::string content = data != nullptr ? data->dump() : std::string();
     if (lastContent_ && content == *lastContent_) return;
     lastContent_ = std::move(content);
@@ -283,7 +283,7 @@ std::string memberCollection(rules::KindId kind) {
 std::optional<rules::LocalCluster> localClusterFromSecret(const Json& secret,
                                                           const std::string& label,
                                                           std::string& error, std::string& note) {
-  const std::string* value = rules::json::stringAt(secret, {"data", kClusterConfigurationKey});
+  const std::string* value = aw::json::stringAt(secret, {"data", kClusterConfigurationKey});
   if (value == nullptr) {
     error = std::string("no data key ") + kClusterConfigurationKey;
     return std::nullopt;

@@ -45,7 +45,7 @@ class Parser {
       const std::string text = yaml_.scalar(n, p);
       rules::CidrParse parsed = rules::parseCidr(text);
       if (!parsed.cidr) {
-        std::string what = rules::quote(text) + " is not a valid CIDR: " + parsed.error;
+        std::string what = aw::quote(text) + " is not a valid CIDR: " + parsed.error;
         if (!parsed.suggestion.empty()) what += ", did you mean " + parsed.suggestion + "?";
         fail(n, p, what);
       }
@@ -191,7 +191,7 @@ class Parser {
       }
       if (!seen.insert({member.kind, member.name}).second) {
         fail(name, at + ".name",
-             rules::quote(member.name) + " is listed twice for the same kind; merge the entries");
+             aw::quote(member.name) + " is listed twice for the same kind; merge the entries");
       }
       if (const YAML::Node d = m["clusterDomain"]; d && !d.IsNull()) {
         member.domain = yaml_.scalar(d, at + ".clusterDomain");
@@ -246,7 +246,7 @@ class Parser {
       if (slash == std::string::npos || slash == 0 || slash + 1 == v.size() ||
           v.find('/', slash + 1) != std::string::npos) {
         fail(s, "cluster.clusterConfigurationSecret",
-             rules::quote(v) +
+             aw::quote(v) +
                  " is not NAMESPACE/NAME (for example kube-system/d8-cluster-configuration)");
       }
       cluster.secretNamespace = v.substr(0, slash);
@@ -277,7 +277,7 @@ class Parser {
           for (const rules::OptionSpec& o : options->info().options) {
             if (o.key == key) {
               fail(opt.second, at + "." + key,
-                   rules::quote(value) + " is not one of " +
+                   aw::quote(value) + " is not one of " +
                        listOf(std::vector<std::string_view>(o.values.begin(), o.values.end())));
             }
           }

@@ -54,7 +54,7 @@ std::string exemptionPatternError(std::string_view pattern) {
            "or a prefix ending in * such as d8-*";
   }
   if (pattern.find('*') != pattern.size() - 1 && pattern.find('*') != std::string_view::npos) {
-    return rules::quote(pattern) + ": only a trailing * is supported (a prefix such as d8-*)";
+    return aw::quote(pattern) + ": only a trailing * is supported (a prefix such as d8-*)";
   }
   return {};
 }
