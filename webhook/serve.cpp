@@ -6,6 +6,7 @@
 #include <iostream>
 #include <thread>
 
+#include "webhook/background_audit.h"
 #include "webhook/cluster_sync.h"
 #include "webhook/commands.h"
 #include "webhook/config.h"
@@ -22,7 +23,8 @@ namespace {
 
 constexpr const char* kServeHelp = R"(Usage: alliance-webhook serve [flags]
 
-Serves the admission webhook over TLS: POST /validate, POST /mutate, GET /healthz, /readyz, /metrics.
+Serves the admission webhook over TLS: POST /validate, POST /mutate, GET /healthz, /readyz, /metrics,
+/audit (the background audit's last run, with an audit: block).
 
 Flags:
   --config FILE               configuration file (SPEC section 3); re-read when it changes
@@ -182,19 +184,30 @@ int runServe(const std::vector<std::string>& args) {
   certs.replace(std::move(pair));
   for (const std::string& note : config.notes) log::warn(note);
   const ClusterSettings cluster = config.cluster;
+  const AuditSettings auditSettings = config.audit;
   composer.setConfig(std::move(config));
 
   std::unique_ptr<ClusterSync> sync;  // outlives the server, whose /metrics and /readyz read it
+  std::unique_ptr<BackgroundAudit> audit;  // likewise for /audit and /metrics
   AdmissionServer server(options, composer, certs, metrics);
+  if (access && cluster.watch && auditSettings.present) {
+    server.setAuditSource([&audit] { return audit->lastRun(); });
+  }
   if (!server.bind(error)) {
     std::cerr << "alliance-webhook serve: " << error << "\n";
     return kExitDenied;
   }
   if (access) {
-    sync = std::make_unique<ClusterSync>(std::move(*access), cluster, composer, metrics);
+    sync = std::make_unique<ClusterSync>(*access, cluster, composer, metrics);
     metrics.addSource([&sync](std::string& out) { sync->renderMetrics(out); });
     server.setReadiness([&sync] { return sync->waitingFor(); });
     sync->start();
+    if (cluster.watch && auditSettings.present) {
+      audit = std::make_unique<BackgroundAudit>(*access, auditSettings, composer,
+                                                [&sync] { return sync->waitingFor(); });
+      metrics.addSource([&audit](std::string& out) { audit->renderMetrics(out); });
+      audit->start();
+    }
   }
   std::atomic<bool> served{false};
   std::thread signalThread([&server, &options, &served, signals] {
@@ -208,6 +221,7 @@ int runServe(const std::vector<std::string>& args) {
     server.drain();
   });
   server.run();
+  if (audit) audit->stop();
   if (sync) sync->stop();
   // If the server stopped on its own, wake the signal thread so it can be joined.
   served = true;

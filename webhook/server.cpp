@@ -94,6 +94,10 @@ void AdmissionServer::setReadiness(std::function<std::string()> waitingFor) {
   waitingFor_ = std::move(waitingFor);
 }
 
+void AdmissionServer::setAuditSource(std::function<HttpResult()> lastRun) {
+  audit_ = std::move(lastRun);
+}
+
 AdmissionServer::~AdmissionServer() {
   stop();
   if (reloadThread_.joinable()) reloadThread_.join();
@@ -121,6 +125,14 @@ void AdmissionServer::routes(HttpEngine& server, bool admission) {
   });
   server.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     res.set_content(metrics_.render(), "text/plain; version=0.0.4; charset=utf-8");
+  });
+  server.Get("/audit", [this](const httplib::Request&, httplib::Response& res) {
+    const HttpResult r =
+        audit_ ? audit_()
+               : HttpResult{404, errorBody("the background audit is off: it runs with an audit: "
+                                           "block and cluster.watch: true")};
+    res.status = r.status;
+    res.set_content(r.body, kJson);
   });
   server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
     if (res.body.empty()) res.set_content(errorBody(statusError(res.status)), kJson);

@@ -57,6 +57,9 @@ class AdmissionServer {
   // More that /readyz waits for: `waitingFor` returns what is missing, empty when nothing is.
   // Set before run().
   void setReadiness(std::function<std::string()> waitingFor);
+  // GET /audit (both ports) answers what `lastRun` returns: the background audit's last run.
+  // Unset: 404, the audit is off. Set before bind().
+  void setAuditSource(std::function<HttpResult()> lastRun);
 
   // Binds the ports. False with a message when a port cannot be bound.
   bool bind(std::string& error);
@@ -80,6 +83,7 @@ class AdmissionServer {
   StateComposer& composer_;
   const State& state_;
   std::function<std::string()> waitingFor_;
+  std::function<HttpResult()> audit_;
   CertificateStore& certs_;
   Metrics& metrics_;
   AdmissionHandler handler_;
