@@ -91,7 +91,11 @@ void BackgroundAudit::run() {
             {{"interval_s", std::chrono::duration<double>(interval()).count()},
              {"services", settings_.services}});
   do {
-    runOnce();
+    try {
+      runOnce();
+    } catch (const std::exception& e) {  // never let an exception end the process
+      log::error("audit: the run failed; the next one runs at the interval", {{"error", e.what()}});
+    }
   } while (sleepFor(interval()));
 }
 

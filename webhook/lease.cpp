@@ -83,7 +83,11 @@ void LeaseElector::run() {
   std::unique_lock lock(mutex_);
   while (!stopping_) {
     lock.unlock();
-    tryOnce();
+    try {
+      tryOnce();
+    } catch (const std::exception& e) {  // a Lease of an unexpected shape: never end the thread
+      lost(std::string("the Lease could not be read: ") + e.what());
+    }
     lock.lock();
     wake_.wait_for(lock, period, [this] { return stopping_; });
   }

@@ -129,6 +129,15 @@ ReportWriter::Crd ReportWriter::discover() {
 }
 
 void ReportWriter::run() {
+  try {
+    loop();
+  } catch (const std::exception& e) {  // never let an exception end the process
+    log::error("audit: the report writer stopped; no more PolicyReports are written here",
+               {{"error", e.what()}});
+  }
+}
+
+void ReportWriter::loop() {
   const Crd crd = discover();
   crd_ = crd;
   if (crd == Crd::Unknown) return;  // stopping

@@ -50,6 +50,7 @@ class ReportWriter {
  private:
   enum class Crd { Unknown, Absent, Installed };
   void run();
+  void loop();
   Crd discover();
   void adoptExisting();
   bool writeAll();
