@@ -21,7 +21,7 @@ BackgroundAudit::BackgroundAudit(kube::ClusterAccess access, const AuditSettings
       clusterWaiting_(std::move(clusterWaiting)),
       writer_(std::move(access), LeaseOptions{ownNamespace(), "alliance-webhook-audit",
                                               leaseIdentity(), settings.leaseDuration}) {
-  auto reflector = [this](std::string resource, std::string collection, std::string selector,
+  auto reflector = [this](const std::string& resource, std::string collection, std::string selector,
                           AuditObjectTable& table) {
     kube::ReflectorOptions o;  // the production timings (kube_reflector.h)
     o.resource = "audit " + resource;
