@@ -18,8 +18,9 @@
 #   BENCH_OPEN_CONNS=8        connections of the open-loop client
 #   BENCH_PORT=auto           TLS port on 127.0.0.1 (auto: a free one in 20000-29999)
 #   BENCH_PAYLOADS="service federation se100 se1m"
-#   BENCH_PARTS="wrk open floor syscalls conns ready callgrind micro cluster"   which parts to run
+#   BENCH_PARTS="wrk open floor syscalls conns ready callgrind micro cluster audit"   which parts
 #   BENCH_CLUSTER_ARGS="20 0 1000 10000"   cluster: rounds, then member counts
+#   BENCH_AUDIT_ARGS="10000 2000"   audit: members (and as many Services), admission requests
 #   BENCH_MICRO_ARGS="--benchmark_min_time=0.2 --benchmark_repetitions=3"
 #   BENCH_SOAK_REQUESTS=1000000  BENCH_SOAK_CONNS=16  BENCH_SOAK_MAX_SECONDS=1800
 #   BENCH_SERVER_CPU=0  BENCH_LOAD_CPU=1
@@ -31,7 +32,7 @@ for arg in "$@"; do
   case "$arg" in
     --soak) soak_only=1 ;;
     --no-build) build=0 ;;
-    -h | --help) sed -n 2,28p "$0"; exit 0 ;;
+    -h | --help) sed -n 2,26p "$0"; exit 0 ;;
     *) echo "bench.sh: unknown argument $arg" >&2; exit 2 ;;
   esac
 done
@@ -44,8 +45,9 @@ RATE_SE1M=${BENCH_RATE_SE1M:-20}
 OPEN_CONNS=${BENCH_OPEN_CONNS:-8}
 PORT=${BENCH_PORT:-auto}
 PAYLOADS=${BENCH_PAYLOADS:-service federation se100 se1m}
-PARTS=${BENCH_PARTS:-wrk open floor syscalls conns ready callgrind micro cluster}
+PARTS=${BENCH_PARTS:-wrk open floor syscalls conns ready callgrind micro cluster audit}
 CLUSTER_ARGS=${BENCH_CLUSTER_ARGS:-20 0 1000 10000}
+AUDIT_ARGS=${BENCH_AUDIT_ARGS:-10000 2000}
 MICRO_ARGS=${BENCH_MICRO_ARGS:---benchmark_min_time=0.2 --benchmark_repetitions=3}
 SOAK_REQUESTS=${BENCH_SOAK_REQUESTS:-1000000}
 SOAK_CONNS=${BENCH_SOAK_CONNS:-16}
@@ -443,6 +445,14 @@ if has_part cluster; then
   say "== cluster state: aw_bench_cluster $CLUSTER_ARGS (the server against the tests' fake API server)"
   # shellcheck disable=SC2086
   "$BENCH_DIR/bench/aw_bench_cluster" $CLUSTER_ARGS 2>&1 | tee "$out/cluster.txt"
+fi
+
+# ---- background audit (issue 13) ----------------------------------------------------------------
+if has_part audit; then
+  say ""
+  say "== background audit: aw_bench_audit $AUDIT_ARGS (in process: scan time, memory, admission p99)"
+  # shellcheck disable=SC2086
+  "$BENCH_DIR/bench/aw_bench_audit" $AUDIT_ARGS 2>&1 | tee "$out/audit.txt"
 fi
 
 say ""

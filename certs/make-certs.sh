@@ -277,6 +277,10 @@ if [ "$namespace" != alliance-webhook ]; then
           kind: RoleBinding
           name: alliance-webhook-cluster-configuration
         fieldPaths: *subject-namespace-paths
+      - select:
+          kind: RoleBinding
+          name: alliance-webhook-audit-lease
+        fieldPaths: *subject-namespace-paths
   - source:
       kind: Role
       name: alliance-webhook-cluster-configuration

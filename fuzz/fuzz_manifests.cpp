@@ -5,7 +5,7 @@
 #include <string>
 
 #include "fuzz/common.h"
-#include "webhook/cli/manifests.h"
+#include "webhook/base/manifests.h"
 
 using aw::fuzz::fail;
 

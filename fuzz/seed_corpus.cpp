@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "fuzz/common.h"
-#include "webhook/cli/manifests.h"
+#include "webhook/base/manifests.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;

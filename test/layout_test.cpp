@@ -75,9 +75,9 @@ TEST(Layout, EveryIncludePointsTheDeclaredWay) {
 
 TEST(Layout, TheDeclarationKnowsEveryFolder) {
   const auto layout = declaredLayout();
-  for (const char* dir :
-       {"common", "rules/model", "rules/engine", "rules", "webhook/base", "webhook/telemetry",
-        "webhook/kube", "webhook/http", "webhook/state", "webhook/admission", "webhook/cli"}) {
+  for (const char* dir : {"common", "rules/model", "rules/engine", "rules", "webhook/base",
+                          "webhook/telemetry", "webhook/kube", "webhook/http", "webhook/state",
+                          "webhook/admission", "webhook/audit", "webhook/cli"}) {
     EXPECT_EQ(layout.count(dir), 1U) << dir;
   }
   // The rules never use the shell; the HTTP server and the Kubernetes client never meet.

@@ -27,10 +27,10 @@ using std::chrono::milliseconds;
 using Clock = std::chrono::steady_clock;
 
 // ---- Defects found by these tests, all fixed; their tests now assert the fix. D1-D9 were fixed
-// in webhook/server.cpp, admission.cpp and decision.cpp; D10-D12 and D14 lived in the connection
-// handling of cpp-httplib 0.11.4 and went with the connection layer of issue 16
-// (webhook/connection_server.cpp). ----
-// D1: a Content-Encoding (gzip, deflate, br) body is inflated without bound: the 8 MiB limit is
+// in webhook/http/server.cpp, webhook/admission/admission.cpp and decision.cpp; D10-D12 and D14
+// lived in the connection handling of cpp-httplib 0.11.4 and went with the connection layer of
+// issue 16 (webhook/http/connection_server.cpp). ---- D1: a Content-Encoding (gzip, deflate, br)
+// body is inflated without bound: the 8 MiB limit is
 //     checked on the compressed bytes only. 190 KB of gzip took 1.3 GiB.
 // D2: a chunked body is not held to the 8 MiB limit at all.
 // D3: a declared Content-Length over the limit is read (and dropped) to its end before the 413;

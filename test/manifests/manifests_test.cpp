@@ -287,38 +287,73 @@ void expectBindsWebhook(const YAML::Node* binding, const std::string& roleKind,
   EXPECT_EQ(str(subject["namespace"]), ns);
 }
 
-// RBAC grants what the configuration's cluster block reads and nothing more: list/watch on the
-// two member kinds of the kinds table, get/watch on the one ClusterConfiguration Secret by name,
-// in that Secret's namespace.
+// The rule of `role` that grants `resource` of `apiGroup` (a null node when none does).
+YAML::Node ruleFor(const YAML::Node& role, const std::string& apiGroup,
+                   const std::string& resource) {
+  for (const YAML::Node& rule : role["rules"]) {
+    const std::vector<std::string> groups = sortedStrings(rule["apiGroups"]);
+    const std::vector<std::string> resources = sortedStrings(rule["resources"]);
+    if (std::find(groups.begin(), groups.end(), apiGroup) != groups.end() &&
+        std::find(resources.begin(), resources.end(), resource) != resources.end()) {
+      return rule;
+    }
+  }
+  return YAML::Node();
+}
+
+// RBAC grants what the configuration's cluster block reads and the audit block writes, and
+// nothing more: list/watch on the two member kinds of the kinds table and on Services; get, list,
+// create, patch, update on the two PolicyReport kinds; get/watch on the one ClusterConfiguration
+// Secret by name, in that Secret's namespace; create, and get/update by name, on the audit's
+// Lease in the webhook's own namespace.
 void expectLeastPrivilege(const Render& r, const YAML::Node& config, const std::string& ns) {
   const YAML::Node cluster = config["cluster"];
   ASSERT_TRUE(cluster.IsMap()) << "the manifests' configuration reads the cluster state";
   EXPECT_EQ(str(cluster["watch"]), "true");
+  const YAML::Node audit = config["audit"];
+  ASSERT_TRUE(audit.IsMap()) << "the manifests' configuration runs the background audit";
+  EXPECT_EQ(str(audit["services"]), "true");
   ASSERT_EQ(r.all("ClusterRole").size(), 1u);
   ASSERT_EQ(r.all("ClusterRoleBinding").size(), 1u);
   const YAML::Node* role = r.find("ClusterRole", kObjectName);
   ASSERT_NE(role, nullptr);
-  ASSERT_EQ((*role)["rules"].size(), 1u);
-  const YAML::Node rule = (*role)["rules"][0];
+  ASSERT_EQ((*role)["rules"].size(), 3u);
   std::vector<std::string> resources;
   for (auto id : {aw::rules::KindId::IstioFederation, aw::rules::KindId::IstioMulticluster}) {
-    EXPECT_EQ(sortedStrings(rule["apiGroups"]),
-              std::vector<std::string>{std::string(aw::rules::kindInfo(id).group)});
     resources.emplace_back(aw::rules::kindInfo(id).resource);
   }
   std::sort(resources.begin(), resources.end());
-  EXPECT_EQ(sortedStrings(rule["resources"]), resources);
-  EXPECT_EQ(sortedStrings(rule["verbs"]), (std::vector<std::string>{"list", "watch"}));
-  EXPECT_FALSE(rule["resourceNames"]);
+  const std::string group(aw::rules::kindInfo(aw::rules::KindId::IstioFederation).group);
+  struct Want {
+    std::string group;
+    std::vector<std::string> resources, verbs;
+  };
+  const Want wants[] = {
+      {group, resources, {"list", "watch"}},
+      {"", {"services"}, {"list", "watch"}},
+      {"wgpolicyk8s.io",
+       {"clusterpolicyreports", "policyreports"},
+       {"create", "get", "list", "patch", "update"}},
+  };
+  for (const Want& want : wants) {
+    SCOPED_TRACE("ClusterRole rule for group \"" + want.group + "\"");
+    const YAML::Node rule = ruleFor(*role, want.group, want.resources.front());
+    ASSERT_TRUE(rule.IsMap());
+    EXPECT_EQ(sortedStrings(rule["apiGroups"]), std::vector<std::string>{want.group});
+    EXPECT_EQ(sortedStrings(rule["resources"]), want.resources);
+    EXPECT_EQ(sortedStrings(rule["verbs"]), want.verbs);
+    EXPECT_FALSE(rule["resourceNames"]);
+  }
   expectBindsWebhook(r.find("ClusterRoleBinding", kObjectName), "ClusterRole", kObjectName, ns);
 
   const std::string secret = str(cluster["clusterConfigurationSecret"]);
   const std::size_t slash = secret.find('/');
   ASSERT_NE(slash, std::string::npos) << "cluster.clusterConfigurationSecret: " << secret;
   const std::string secretNs = secret.substr(0, slash), secretName = secret.substr(slash + 1);
-  ASSERT_EQ(r.all("Role").size(), 1u);
-  ASSERT_EQ(r.all("RoleBinding").size(), 1u);
-  const YAML::Node* secretRole = r.all("Role").front();
+  ASSERT_EQ(r.all("Role").size(), 2u);
+  ASSERT_EQ(r.all("RoleBinding").size(), 2u);
+  const YAML::Node* secretRole = r.find("Role", "alliance-webhook-cluster-configuration");
+  ASSERT_NE(secretRole, nullptr);
   EXPECT_EQ(str((*secretRole)["metadata"]["namespace"]), secretNs);
   ASSERT_EQ((*secretRole)["rules"].size(), 1u);
   const YAML::Node sr = (*secretRole)["rules"][0];
@@ -326,9 +361,32 @@ void expectLeastPrivilege(const Render& r, const YAML::Node& config, const std::
   EXPECT_EQ(sortedStrings(sr["resources"]), std::vector<std::string>{"secrets"});
   EXPECT_EQ(sortedStrings(sr["resourceNames"]), std::vector<std::string>{secretName});
   EXPECT_EQ(sortedStrings(sr["verbs"]), (std::vector<std::string>{"get", "watch"}));
-  const YAML::Node* binding = r.all("RoleBinding").front();
+  const YAML::Node* binding = r.find("RoleBinding", "alliance-webhook-cluster-configuration");
+  ASSERT_NE(binding, nullptr);
   EXPECT_EQ(str((*binding)["metadata"]["namespace"]), secretNs);
   expectBindsWebhook(binding, "Role", str((*secretRole)["metadata"]["name"]), ns);
+
+  // The audit's Lease: in the webhook's own namespace, the one name for get and update.
+  const YAML::Node* leaseRole = r.find("Role", "alliance-webhook-audit-lease");
+  ASSERT_NE(leaseRole, nullptr);
+  EXPECT_EQ(str((*leaseRole)["metadata"]["namespace"]), ns);
+  ASSERT_EQ((*leaseRole)["rules"].size(), 2u);
+  for (const YAML::Node& rule : (*leaseRole)["rules"]) {
+    EXPECT_EQ(sortedStrings(rule["apiGroups"]), std::vector<std::string>{"coordination.k8s.io"});
+    EXPECT_EQ(sortedStrings(rule["resources"]), std::vector<std::string>{"leases"});
+    const std::vector<std::string> verbs = sortedStrings(rule["verbs"]);
+    if (rule["resourceNames"]) {
+      EXPECT_EQ(sortedStrings(rule["resourceNames"]),
+                std::vector<std::string>{"alliance-webhook-audit"});
+      EXPECT_EQ(verbs, (std::vector<std::string>{"get", "update"}));
+    } else {
+      EXPECT_EQ(verbs, std::vector<std::string>{"create"});
+    }
+  }
+  const YAML::Node* leaseBinding = r.find("RoleBinding", "alliance-webhook-audit-lease");
+  ASSERT_NE(leaseBinding, nullptr);
+  EXPECT_EQ(str((*leaseBinding)["metadata"]["namespace"]), ns);
+  expectBindsWebhook(leaseBinding, "Role", "alliance-webhook-audit-lease", ns);
 }
 
 class Kustomization : public testing::TestWithParam<std::string> {

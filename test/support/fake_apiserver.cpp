@@ -17,6 +17,7 @@
 #include <list>
 #include <mutex>
 #include <random>
+#include <set>
 #include <stdexcept>
 #include <thread>
 
@@ -371,6 +372,12 @@ struct FakeApiServer::Impl {
                  std::unique_lock<std::mutex>& lock);
   void serveWatch(const httplib::Request& req, httplib::Response& res, const Collection& c,
                   const std::string& name);
+  void serveWrite(const httplib::Request& req, httplib::Response& res);
+  bool serveDiscovery(const std::string& path, httplib::Response& res);
+  bool serveAllNamespaces(const httplib::Request& req, const std::string& path,
+                          httplib::Response& res);
+  void materialize(const std::string& path);      // a templated namespaced collection, on first use
+  std::string store(Collection& c, json object);  // put's work; mu held
   bool pump(Watch& w, httplib::DataSink& sink);
   bool authenticated(const httplib::Request& req);
   void broadcast(const Collection& c, const std::string& type, const json& object);
@@ -393,6 +400,12 @@ struct FakeApiServer::Impl {
   std::string token;
   std::size_t pageSize = 0;
   int failCount = 0, failStatus = 0;
+  int failWrites = 0, failWriteStatus = 0;
+  std::string failWritePath;
+  struct Template {
+    std::string groupVersionPath, resource, kind;
+  };
+  std::vector<Template> templates;
   std::chrono::milliseconds delay{0};
   bool stall = false;
   std::vector<RequestRecord> records;
@@ -465,13 +478,26 @@ void FakeApiServer::Impl::handle(const httplib::Request& req, httplib::Response&
   {
     std::unique_lock lock(mu);
     index = records.size();
-    RequestRecord record{req.method, req.path, {}, 0, req.get_header_value("Authorization")};
+    RequestRecord record{req.method,
+                         req.path,
+                         {},
+                         0,
+                         req.get_header_value("Authorization"),
+                         req.get_header_value("Content-Type")};
     for (const auto& [key, value] : req.params) record.query.emplace(key, value);
     records.push_back(std::move(record));
     cv.wait_for(lock, delay, [this] { return stopping; });
     if (failCount > 0) {
       --failCount;
       injected = failStatus;
+    } else if (req.method != "GET" && failWrites > 0 &&
+               req.path.find(failWritePath) != std::string::npos) {
+      --failWrites;
+      injected = failWriteStatus;
+      if (injected == 0) {
+        cv.wait_for(lock, std::chrono::seconds(11), [this] { return stopping; });
+        injected = 504;
+      }
     }
   }
   if (injected != 0) {
@@ -480,7 +506,7 @@ void FakeApiServer::Impl::handle(const httplib::Request& req, httplib::Response&
   } else if (!authenticated(req)) {
     fail(res, 401, "Unauthorized");
   } else if (req.method != "GET") {
-    fail(res, 405, "the server does not allow this method on the requested resource");
+    serveWrite(req, res);
   } else {
     serve(req, res);
   }
@@ -515,6 +541,8 @@ void FakeApiServer::Impl::serve(const httplib::Request& req, httplib::Response& 
   std::unique_lock lock(mu);
   std::string path = req.path;
   while (path.size() > 1 && path.back() == '/') path.pop_back();
+  if (serveDiscovery(path, res) || serveAllNamespaces(req, path, res)) return;
+  materialize(path);
   std::string name;
   auto it = collections.find(path);
   if (it == collections.end()) {
@@ -847,13 +875,17 @@ std::string FakeApiServer::put(const std::string& collection, json object) {
       !object["metadata"].contains("name") || !object["metadata"]["name"].is_string()) {
     throw std::invalid_argument("FakeApiServer::put: the object has no metadata.name");
   }
+  return impl_->store(c, std::move(object));
+}
+
+std::string FakeApiServer::Impl::store(Collection& c, json object) {
   json& meta = object["metadata"];
   const std::string name = meta["name"];
   const auto old = c.objects.find(name);
   if (old == c.objects.end()) {
     if (!meta.contains("uid")) {
       char uid[40];
-      const std::uint64_t a = impl_->random(), b = impl_->random();
+      const std::uint64_t a = random(), b = random();
       std::snprintf(uid, sizeof uid, "%08x-%04x-4%03x-%04x-%012llx", static_cast<unsigned>(a >> 32),
                     static_cast<unsigned>((a >> 16) & 0xFFFF), static_cast<unsigned>(a & 0xFFF),
                     static_cast<unsigned>(0x8000 | ((b >> 48) & 0x3FFF)),
@@ -869,15 +901,15 @@ std::string FakeApiServer::put(const std::string& collection, json object) {
     }
   }
   if (!c.ns.empty() && !meta.contains("namespace")) meta["namespace"] = c.ns;
-  const std::uint64_t rv = ++impl_->rv;
-  meta["resourceVersion"] = std::to_string(rv);
+  const std::uint64_t at = ++rv;
+  meta["resourceVersion"] = std::to_string(at);
   object["apiVersion"] = c.apiVersion;
   object["kind"] = c.kind;
   const std::string type = old == c.objects.end() ? "ADDED" : "MODIFIED";
   c.objects[name] = object;
-  c.history.push_back({rv, type, object});
-  impl_->broadcast(c, type, object);
-  return std::to_string(rv);
+  c.history.push_back({at, type, object});
+  broadcast(c, type, object);
+  return std::to_string(at);
 }
 
 std::string FakeApiServer::remove(const std::string& collection, const std::string& name) {
@@ -996,6 +1028,172 @@ bool FakeApiServer::waitForWatches(int count, std::chrono::milliseconds timeout)
   std::unique_lock lock(impl_->mu);
   return impl_->cv.wait_for(lock, timeout,
                             [&] { return static_cast<int>(impl_->watches.size()) >= count; });
+}
+
+// ---- writes: the background audit's Lease (POST, PUT) and PolicyReports (server-side apply) ----
+
+void FakeApiServer::Impl::materialize(const std::string& path) {
+  for (const Template& t : templates) {
+    const std::string prefix = t.groupVersionPath + "/namespaces/";
+    if (path.rfind(prefix, 0) != 0) continue;
+    const std::string rest = path.substr(prefix.size());  // NS/RESOURCE[/NAME]
+    const auto slash = rest.find('/');
+    if (slash == std::string::npos || slash == 0) continue;
+    const std::string ns = rest.substr(0, slash);
+    std::string tail = rest.substr(slash + 1);
+    tail = tail.substr(0, tail.find('/'));
+    if (tail != t.resource) continue;
+    const std::string collectionPath = prefix + ns + "/" + t.resource;
+    if (collections.contains(collectionPath)) return;
+    Collection c;
+    c.path = collectionPath;
+    c.apiVersion = t.groupVersionPath.substr(std::string("/apis/").size());
+    c.kind = t.kind;
+    c.group = c.apiVersion.substr(0, c.apiVersion.find('/'));
+    c.resource = t.resource;
+    c.ns = ns;
+    collections[collectionPath] = std::move(c);
+    return;
+  }
+}
+
+bool FakeApiServer::Impl::serveDiscovery(const std::string& path, httplib::Response& res) {
+  // /apis/GROUP/VERSION: three segments.
+  if (path.rfind("/apis/", 0) != 0 || std::count(path.begin(), path.end(), '/') != 3) return false;
+  json resources = json::array();
+  std::set<std::string> seen;
+  auto add = [&](const std::string& resource, const std::string& kind, bool namespaced) {
+    if (!seen.insert(resource).second) return;
+    resources.push_back(
+        {{"name", resource},
+         {"singularName", ""},
+         {"namespaced", namespaced},
+         {"kind", kind},
+         {"verbs", json::array({"get", "list", "watch", "create", "update", "patch"})}});
+  };
+  for (const Template& t : templates) {
+    if (t.groupVersionPath == path) add(t.resource, t.kind, true);
+  }
+  for (const auto& [p, c] : collections) {
+    if (p.rfind(path + "/", 0) == 0) add(c.resource, c.kind, !c.ns.empty());
+  }
+  if (resources.empty()) {
+    fail(res, 404, "the server could not find the requested resource", json::object());
+    return true;
+  }
+  respond(res, 200,
+          json{{"kind", "APIResourceList"},
+               {"apiVersion", "v1"},
+               {"groupVersion", path.substr(std::string("/apis/").size())},
+               {"resources", resources}}
+              .dump());
+  return true;
+}
+
+bool FakeApiServer::Impl::serveAllNamespaces(const httplib::Request& req, const std::string& path,
+                                             httplib::Response& res) {
+  for (const Template& t : templates) {
+    if (path != t.groupVersionPath + "/" + t.resource) continue;
+    Selector selector;
+    if (auto error = selector.parse(param(req, "fieldSelector"), param(req, "labelSelector"))) {
+      fail(res, 400, *error);
+      return true;
+    }
+    json items = json::array();
+    for (const auto& [p, c] : collections) {
+      if (c.resource != t.resource || c.ns.empty() || p.rfind(t.groupVersionPath, 0) != 0) continue;
+      for (const auto& [name, object] : c.objects) {
+        if (selector.matches(object)) items.push_back(object);
+      }
+    }
+    respond(res, 200,
+            json{{"kind", t.kind + "List"},
+                 {"apiVersion", t.groupVersionPath.substr(std::string("/apis/").size())},
+                 {"metadata", {{"resourceVersion", std::to_string(rv)}}},
+                 {"items", items}}
+                .dump());
+    return true;
+  }
+  return false;
+}
+
+void FakeApiServer::Impl::serveWrite(const httplib::Request& req, httplib::Response& res) {
+  std::lock_guard lock(mu);
+  std::string path = req.path;
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  materialize(path);
+  std::string name;
+  auto it = collections.find(path);
+  if (it == collections.end()) {
+    const auto slash = path.rfind('/');
+    name = path.substr(slash + 1);
+    it = collections.find(path.substr(0, slash));
+  }
+  if (it == collections.end() || (req.method != "POST" && name.empty()) ||
+      (req.method == "POST" && !name.empty()) ||
+      (req.method != "POST" && req.method != "PUT" && req.method != "PATCH")) {
+    return fail(res, it == collections.end() ? 404 : 405,
+                it == collections.end() ? "the server could not find the requested resource"
+                                        : "the server does not allow this method on the "
+                                          "requested resource");
+  }
+  Collection& c = it->second;
+  json object = json::parse(req.body, nullptr, false);
+  if (!object.is_object() || !object.contains("metadata") || !object["metadata"].is_object()) {
+    return fail(res, 400,
+                "the body is not a JSON object with metadata (this fake reads JSON only)");
+  }
+  json& meta = object["metadata"];
+  if (req.method == "POST") name = meta.value("name", "");
+  if (!meta.contains("name")) meta["name"] = name;
+  if (name.empty() || meta["name"] != name) {
+    return fail(res, 400, "metadata.name must be set and match the name in the path");
+  }
+  const auto existing = c.objects.find(name);
+  const std::string what =
+      (c.group.empty() ? c.resource : c.resource + "." + c.group) + " \"" + name + "\"";
+  if (req.method == "POST") {
+    if (existing != c.objects.end()) return fail(res, 409, what + " already exists");
+    meta.erase("resourceVersion");
+    store(c, std::move(object));
+    return respond(res, 201, c.objects[name].dump());
+  }
+  if (req.method == "PUT") {
+    if (existing == c.objects.end()) return fail(res, 404, what + " not found");
+    if (meta.value("resourceVersion", "") != existing->second["metadata"]["resourceVersion"]) {
+      return fail(res, 409,
+                  "Operation cannot be fulfilled on " + what +
+                      ": the object has been modified; please apply your changes to the latest "
+                      "version and try again");
+    }
+    store(c, std::move(object));
+    return respond(res, 200, c.objects[name].dump());
+  }
+  if (req.get_header_value("Content-Type") != "application/apply-patch+yaml") {
+    return fail(res, 415,
+                "the body of the request was in an unknown format - accepted media "
+                "types include: application/apply-patch+yaml (this fake)");
+  }
+  if (param(req, "fieldManager").empty()) {
+    return fail(res, 400, "fieldManager: Required value: is required for apply patch");
+  }
+  const bool created = existing == c.objects.end();
+  meta.erase("resourceVersion");
+  store(c, std::move(object));
+  respond(res, created ? 201 : 200, c.objects[name].dump());
+}
+
+void FakeApiServer::addNamespacedResource(const std::string& groupVersionPath,
+                                          const std::string& resource, const std::string& kind) {
+  std::lock_guard lock(impl_->mu);
+  impl_->templates.push_back({groupVersionPath, resource, kind});
+}
+
+void FakeApiServer::failNextWrites(int count, int status, const std::string& pathPart) {
+  std::lock_guard lock(impl_->mu);
+  impl_->failWrites = count;
+  impl_->failWriteStatus = status;
+  impl_->failWritePath = pathPart;
 }
 
 }  // namespace aw::test

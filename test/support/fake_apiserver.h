@@ -6,8 +6,11 @@
 // revision), consistent snapshots across list pages, continue tokens and watch resourceVersions
 // that expire on compaction (410 Expired, as an ERROR event on a 200 stream like the watch cache
 // does), BOOKMARK events, Status bodies on every error, core-group list items without
-// apiVersion/kind. Objects change only through put/remove: the fake serves GET requests only
-// (anything else is 405), as the client under test only reads.
+// apiVersion/kind. Objects change through put/remove, and through the writes the background
+// audit makes: POST (create, 409 AlreadyExists), PUT (replace, 409 Conflict on a stale
+// metadata.resourceVersion), PATCH as server-side apply (application/apply-patch+yaml with a
+// fieldManager: the object given is stored as it is). DELETE and other patch types are 405/415.
+// GET /apis/GROUP/VERSION answers the discovery document of the collections added under it.
 #pragma once
 
 #include <chrono>
@@ -71,6 +74,13 @@ class FakeApiServer {
   nlohmann::json get(const std::string& collection, const std::string& name) const;
   std::string resourceVersion() const;  // current global RV
 
+  // A namespaced resource of a custom resource definition: GROUP_VERSION_PATH/namespaces/NS/
+  // RESOURCE exists in every namespace NS (made on first use), and GROUP_VERSION_PATH/RESOURCE
+  // lists the objects of all namespaces (no pagination, labelSelector honoured).
+  // groupVersionPath: "/apis/wgpolicyk8s.io/v1alpha2"; kind: "PolicyReport".
+  void addNamespacedResource(const std::string& groupVersionPath, const std::string& resource,
+                             const std::string& kind);
+
   // Tokens other than this get 401 from now on (token rotation / expiry); open watches go on.
   void setToken(std::string token);
   // Server-side cap on a client's `limit` (default: unlimited, honour the client's limit). A list
@@ -83,6 +93,10 @@ class FakeApiServer {
   void compact();
   // The next `count` requests (any path, before authentication) get `status` with a Status body.
   void failNext(int count, int status);
+  // The next `count` writes (POST, PUT, PATCH) whose path contains `pathPart` get `status` with a
+  // Status body; GETs go through. A status of 0 makes each of them wait 11 s first and then
+  // answer 504 (a client with a 10 s read timeout sees a timeout).
+  void failNextWrites(int count, int status, const std::string& pathPart = "");
   // Every open watch stream is cut mid-stream: connection closed WITHOUT the final 0-length chunk.
   void dropWatches();
   // Every open watch ends cleanly (final chunk), as at timeoutSeconds, after what it already had
@@ -107,6 +121,7 @@ class FakeApiServer {
     std::map<std::string, std::string> query;  // decoded; the first value of a repeated key
     int status;                                // 0 while the request is still being answered
     std::string authorization;                 // the Authorization header as sent
+    std::string contentType;                   // the Content-Type header as sent
   };
   std::vector<RequestRecord> requests() const;  // every request so far, in arrival order
   int openWatches() const;

@@ -2,7 +2,7 @@
 
 #include <stdexcept>
 
-#include "webhook/cli/manifests.h"
+#include "webhook/base/manifests.h"
 
 namespace aw::test {
 

@@ -5,9 +5,9 @@
 #include <iostream>
 
 #include "rules/model/keys.h"
+#include "webhook/audit/scan.h"
 #include "webhook/cli/commands.h"
 #include "webhook/cli/flags.h"
-#include "webhook/cli/scan.h"
 #include "webhook/kube/kube_list.h"
 #include "webhook/state/cluster_sync.h"
 

@@ -2,10 +2,10 @@
 #include <algorithm>
 #include <iostream>
 
+#include "webhook/audit/scan.h"
+#include "webhook/base/manifests.h"
 #include "webhook/cli/commands.h"
 #include "webhook/cli/flags.h"
-#include "webhook/cli/manifests.h"
-#include "webhook/cli/scan.h"
 #include "webhook/state/config.h"
 
 namespace aw::webhook {

@@ -7,6 +7,8 @@
 #include <thread>
 
 #include "webhook/admission/handler.h"
+#include "webhook/audit/background_audit.h"
+#include "webhook/base/error_body.h"
 #include "webhook/base/host_port.h"
 #include "webhook/cli/commands.h"
 #include "webhook/cli/flags.h"
@@ -48,7 +50,8 @@ const std::vector<FlagSpec> kServeFlags = {
 std::string serveHelp() {
   return "Usage: alliance-webhook serve [flags]\n\n"
          "Serves the admission webhook over TLS: POST /validate, POST /mutate, GET /healthz, "
-         "/readyz, /metrics.\n\nFlags:\n" +
+         "/readyz, /metrics,\n/audit (the background audit's last run, with an audit: block)."
+         "\n\nFlags:\n" +
          flagTable(kServeFlags);
 }
 
@@ -200,6 +203,66 @@ std::thread signalWatcher(AdmissionServer& server, const ServerOptions& options,
   });
 }
 
+// What reads the cluster (the member and Secret sync, the background audit), started once the
+// ports are bound and stopped before the server's owner returns. The server's /readyz, /audit
+// and /metrics read them, so they outlive it.
+class ClusterWork {
+ public:
+  ClusterWork(std::optional<kube::ClusterAccess> access, ClusterSettings cluster,
+              AuditSettings audit)
+      : access_(std::move(access)), cluster_(std::move(cluster)), audit_(audit) {}
+  ~ClusterWork() { stop(); }
+
+  bool audits() const { return access_ && cluster_.watch && audit_.present; }
+
+  // GET /audit: the background audit's last run; 404 when it is off.
+  HttpReply lastAudit() const {
+    if (!audits()) {
+      return {404, errorBody("the background audit is off: it runs with an audit: block and "
+                             "cluster.watch: true")};
+    }
+    if (!audit_run_) return {503, errorBody("the background audit is starting")};
+    HttpResult r = audit_run_->lastRun();
+    return {r.status, std::move(r.body)};
+  }
+
+  void start(StateComposer& composer, Metrics& metrics, AdmissionServer& server) {
+    if (!access_) return;
+    sync_ = std::make_unique<ClusterSync>(*access_, cluster_, composer, metrics);
+    metrics.addSource([this](std::string& out) { sync_->renderMetrics(out); });
+    server.setReadiness([this] { return sync_->waitingFor(); });
+    sync_->start();
+    if (!audits()) return;
+    audit_run_ = std::make_unique<BackgroundAudit>(*access_, audit_, composer,
+                                                   [this] { return sync_->waitingFor(); });
+    metrics.addSource([this](std::string& out) { audit_run_->renderMetrics(out); });
+    audit_run_->start();
+  }
+
+  void stop() {
+    if (audit_run_) audit_run_->stop();
+    if (sync_) sync_->stop();
+  }
+
+ private:
+  std::optional<kube::ClusterAccess> access_;
+  ClusterSettings cluster_;
+  AuditSettings audit_;
+  std::unique_ptr<ClusterSync> sync_;
+  std::unique_ptr<BackgroundAudit> audit_run_;
+};
+
+// Routes POST /validate and /mutate to the admission handler, GET /audit to the cluster work.
+void route(AdmissionServer& server, const AdmissionHandler& handler, const ClusterWork& work) {
+  for (Endpoint e : {Endpoint::Validate, Endpoint::Mutate}) {
+    server.post(std::string(endpointPath(e)), [&handler, e](std::string_view body) {
+      HttpResult r = handler.handle(e, body);
+      return HttpReply{r.status, std::move(r.body)};
+    });
+  }
+  server.get("/audit", [&work] { return work.lastAudit(); });
+}
+
 int serveUntilStopped(Startup start, sigset_t signals) {
   Metrics metrics;
   State state;
@@ -209,30 +272,19 @@ int serveUntilStopped(Startup start, sigset_t signals) {
   metrics.setCertificateExpiry(start.pair->notAfter());
   certs.replace(std::move(start.pair));
   for (const std::string& note : start.config.notes) log::warn(note);
-  const ClusterSettings cluster = start.config.cluster;
+  ClusterWork work(std::move(start.access), start.config.cluster, start.config.audit);
   start.options.mode = std::string(modeName(start.config.mode));
   composer.setConfig(std::move(start.config));
 
-  std::unique_ptr<ClusterSync> sync;  // outlives the server, whose /metrics and /readyz read it
   const AdmissionHandler handler(state, metrics);
   AdmissionServer server(start.options, certs, metrics);
-  for (Endpoint e : {Endpoint::Validate, Endpoint::Mutate}) {
-    server.post(std::string(endpointPath(e)), [&handler, e](std::string_view body) {
-      HttpResult r = handler.handle(e, body);
-      return HttpReply{r.status, std::move(r.body)};
-    });
-  }
+  route(server, handler, work);
   std::string error;
   if (!server.bind(error)) {
     std::cerr << "alliance-webhook serve: " << error << "\n";
     return kExitDenied;
   }
-  if (start.access) {
-    sync = std::make_unique<ClusterSync>(std::move(*start.access), cluster, composer, metrics);
-    metrics.addSource([&sync](std::string& out) { sync->renderMetrics(out); });
-    server.setReadiness([&sync] { return sync->waitingFor(); });
-    sync->start();
-  }
+  work.start(composer, metrics, server);
   std::optional<ConfigReloader> reloader;
   if (start.configFile) {
     reloader.emplace(*start.configFile, start.auditOnly, composer, metrics);
@@ -243,7 +295,7 @@ int serveUntilStopped(Startup start, sigset_t signals) {
   logServing(start.options);
   server.run();
   if (reloader) reloader->stop();
-  if (sync) sync->stop();
+  work.stop();
   // If the server stopped on its own, wake the signal thread so it can be joined.
   served = true;
   // Not a way to end the thread: it waits in sigwait for exactly this signal, and returns.

@@ -59,6 +59,10 @@ void AdmissionServer::setReadiness(std::function<std::string()> waitingFor) {
   waitingFor_ = std::move(waitingFor);
 }
 
+void AdmissionServer::get(std::string path, GetHandler handler) {
+  gets_.emplace_back(std::move(path), std::move(handler));
+}
+
 AdmissionServer::~AdmissionServer() {
   stop();
   if (reloadThread_.joinable()) reloadThread_.join();
@@ -85,6 +89,13 @@ void AdmissionServer::routes(HttpEngine& server, bool admission) {
   server.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     res.set_content(metrics_.render(), "text/plain; version=0.0.4; charset=utf-8");
   });
+  for (const auto& [path, handler] : gets_) {
+    server.Get(path, [handler](const httplib::Request&, httplib::Response& res) {
+      HttpReply r = handler();
+      res.status = r.status;
+      res.set_content(r.body, kJson);
+    });
+  }
   server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
     if (res.body.empty()) res.set_content(errorBody(statusError(res.status)), kJson);
   });

@@ -48,6 +48,7 @@ struct HttpReply {
   std::string body;
 };
 using PostHandler = std::function<HttpReply(std::string_view body)>;
+using GetHandler = std::function<HttpReply()>;
 
 class AdmissionServer {
  public:
@@ -60,6 +61,9 @@ class AdmissionServer {
   // More that /readyz waits for: `waitingFor` returns what is missing, empty when nothing is.
   // Set before run().
   void setReadiness(std::function<std::string()> waitingFor);
+  // Serves GET `path` on both ports (TLS and --metrics-listen) with `handler`'s JSON answer.
+  // Set before bind().
+  void get(std::string path, GetHandler handler);
 
   // Binds the ports. False with a message when a port cannot be bound.
   bool bind(std::string& error);
@@ -82,6 +86,7 @@ class AdmissionServer {
   ServerOptions options_;
   std::vector<std::pair<std::string, PostHandler>> posts_;
   std::function<std::string()> waitingFor_;
+  std::vector<std::pair<std::string, GetHandler>> gets_;
   CertificateStore& certs_;
   Metrics& metrics_;
   SslCtx tls_;

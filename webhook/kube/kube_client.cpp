@@ -186,4 +186,19 @@ Response Client::stream(const std::string& target, std::chrono::seconds readTime
   return out;
 }
 
+Response Client::send(const std::string& method, const std::string& target, const std::string& body,
+                      const std::string& contentType, std::chrono::seconds timeout,
+                      Interrupt* interrupt) const {
+  Response out;
+  perform(*this, target, timeout, interrupt, out,
+          [&](httplib::SSLClient& c, const std::string& t, const httplib::Headers& h) {
+            httplib::Result r = method == "POST"  ? c.Post(t, h, body, contentType)
+                                : method == "PUT" ? c.Put(t, h, body, contentType)
+                                                  : c.Patch(t, h, body, contentType);
+            if (r) out.body = std::move(r->body);
+            return r;
+          });
+  return out;
+}
+
 }  // namespace aw::webhook::kube

@@ -1,6 +1,7 @@
 // A small Kubernetes API client on cpp-httplib's TLS client: one GET, or one GET whose body is
-// read as it arrives (a watch). A new connection per call: calls are few (a list, then a watch
-// that lasts minutes), and it keeps a call free of any state another call left behind.
+// read as it arrives (a watch), or one write (POST, PUT, PATCH) of the background audit. A new
+// connection per call: calls are few (a list, then a watch that lasts minutes), and it keeps a call
+// free of any state another call left behind.
 #pragma once
 
 #include <atomic>
@@ -70,6 +71,11 @@ class Client {
   Response stream(const std::string& target, std::chrono::seconds readTimeout,
                   const std::function<bool(std::string_view)>& onData,
                   Interrupt* interrupt = nullptr) const;
+  // POST, PUT or PATCH `target` with `body` of `contentType` (the background audit's Lease and
+  // reports); the whole answer. `timeout` bounds each read.
+  Response send(const std::string& method, const std::string& target, const std::string& body,
+                const std::string& contentType, std::chrono::seconds timeout,
+                Interrupt* interrupt = nullptr) const;
 
  private:
   ClusterAccess access_;

@@ -75,11 +75,12 @@ void Reflector::touched(bool listed) {
 }
 
 Reflector::ListOutcome Reflector::listOnce() {
-  ListResult listed = options_.objectName.empty()
-                          ? listAll(client_, options_.collection,
-                                    {"", options_.pageSize, options_.listTimeout}, &interrupt_)
-                          : getNamed(client_, options_.collection, options_.objectName,
-                                     options_.listTimeout, &interrupt_);
+  ListResult listed =
+      options_.objectName.empty()
+          ? listAll(client_, options_.collection,
+                    {options_.labelSelector, options_.pageSize, options_.listTimeout}, &interrupt_)
+          : getNamed(client_, options_.collection, options_.objectName, options_.listTimeout,
+                     &interrupt_);
   switch (listed.outcome) {
     case ListResult::Outcome::Canceled:
       return ListOutcome::Failed;
@@ -163,6 +164,9 @@ Reflector::WatchEnd Reflector::watchOnce() {
   if (!resourceVersion_.empty()) target += "&resourceVersion=" + escapeQuery(resourceVersion_);
   if (!options_.objectName.empty()) {
     target += "&fieldSelector=" + escapeQuery("metadata.name=" + options_.objectName);
+  }
+  if (!options_.labelSelector.empty()) {
+    target += "&labelSelector=" + escapeQuery(options_.labelSelector);
   }
 
   std::string buffer;

@@ -42,6 +42,9 @@ struct ReflectorOptions {
   // Non-empty: mirror the one object of this name, with GET (not LIST) and a watch filtered by
   // fieldSelector=metadata.name, so RBAC can grant get/watch on that name alone.
   std::string objectName;
+  // Non-empty: mirror only the objects with these labels (list and watch alike), e.g.
+  // "federation.istio.deckhouse.io/public-service".
+  std::string labelSelector;
   std::size_t pageSize = 500;
   // A watch asks the server to end it after watchTimeout..2*watchTimeout (jittered, as client-go
   // does, so replicas do not reconnect in step); a read silent for that long plus readSlack means

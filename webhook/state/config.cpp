@@ -11,6 +11,7 @@
 #include "rules/model/kinds.h"
 #include "rules/registry.h"
 #include "webhook/base/files.h"
+#include "webhook/base/quantities.h"
 #include "webhook/base/strict_yaml.h"
 
 namespace aw::webhook {
@@ -71,7 +72,7 @@ class Parser {
     if (root.IsNull() || !root.IsDefined()) return finish(config);
     yaml_.expectKeys(root, "",
                      {"mode", "existingViolations", "exemptions", "localCluster", "members",
-                      "cluster", "rules"});
+                      "cluster", "audit", "rules"});
     if (const YAML::Node mode = root["mode"]; mode && !mode.IsNull()) {
       config.mode =
           yaml_.oneOf(mode, "mode", {"enforce", "audit"}) == 0 ? Mode::Enforce : Mode::Audit;
@@ -95,6 +96,9 @@ class Parser {
     }
     if (const YAML::Node rules = root["rules"]; rules && !rules.IsNull()) {
       parseRules(rules, config.settings);
+    }
+    if (const YAML::Node audit = root["audit"]; audit && !audit.IsNull()) {
+      parseAudit(audit, config.audit);
     }
     return finish(config);
   }
@@ -257,6 +261,37 @@ class Parser {
     }
   }
 
+  void parseAudit(const YAML::Node& node, AuditSettings& audit) {
+    yaml_.expectKeys(node, "audit", {"interval", "services", "leaseDuration"});
+    audit.present = true;
+    if (const YAML::Node i = node["interval"]; i && !i.IsNull()) {
+      audit.interval = duration(i, "audit.interval", std::chrono::seconds(5));
+    }
+    if (const YAML::Node s = node["services"]; s && !s.IsNull()) {
+      audit.services = yaml_.boolean(s, "audit.services");
+    }
+    if (const YAML::Node l = node["leaseDuration"]; l && !l.IsNull()) {
+      audit.leaseDuration = duration(l, "audit.leaseDuration", std::chrono::seconds(2));
+    }
+  }
+
+  // A duration such as 30s or 5m, at least `min`.
+  std::chrono::milliseconds duration(const YAML::Node& node, const std::string& path,
+                                     std::chrono::seconds min) {
+    const std::string text = yaml_.scalar(node, path);
+    std::chrono::milliseconds value{0};
+    std::string ignored;
+    if (!parseDuration(path, text, value, ignored)) {
+      fail(node, path, aw::quote(text) + " is not a duration: write it like 30s or 5m");
+    }
+    if (value < min) {
+      fail(node, path,
+           aw::quote(text) + " is shorter than the minimum " + std::to_string(min.count()) +
+               "s: give at least " + std::to_string(min.count()) + "s");
+    }
+    return value;
+  }
+
   void parseRules(const YAML::Node& node, rules::Settings& settings) {
     std::vector<std::string_view> ids;
     for (const rules::RuleInfo& r : rules::registry()) ids.push_back(r.id);
@@ -288,6 +323,11 @@ class Parser {
 
   Config& finish(Config& config) {
     config.notes.insert(config.notes.end(), notes_.begin(), notes_.end());
+    if (config.audit.present && !config.cluster.watch) {
+      config.notes.push_back(
+          "audit: the background audit is off: it audits what the cluster holds, so it needs "
+          "cluster.watch: true");
+    }
     config.settings.inherit();
     // The ClusterConfiguration Secret fills the local cluster later; serve reports what it read.
     if (!config.cluster.secretName.empty()) return config;

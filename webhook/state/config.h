@@ -1,6 +1,7 @@
 // The configuration file (SPEC §3): strict YAML, every error names the key path and the line.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -26,6 +27,16 @@ struct ClusterSettings {
   bool operator==(const ClusterSettings&) const = default;
 };
 
+// The background audit (SPEC §9): on when the block is written and cluster.watch is true.
+struct AuditSettings {
+  bool present = false;  // an `audit:` block was written
+  std::chrono::milliseconds interval{std::chrono::minutes(5)};
+  bool services = true;  // audit public federation Services too
+  // The report writers' Lease: held this long without a renewal before another replica takes it.
+  std::chrono::milliseconds leaseDuration{std::chrono::seconds(15)};
+  bool operator==(const AuditSettings&) const = default;
+};
+
 struct Config {
   Mode mode = Mode::Enforce;
   ExistingViolations existingViolations = ExistingViolations::Warn;
@@ -34,6 +45,7 @@ struct Config {
   std::vector<rules::Member> members;
   rules::Settings settings;
   ClusterSettings cluster;
+  AuditSettings audit;
   // Files the configuration was read from; a change to any of them triggers a reload.
   std::vector<std::filesystem::path> sources;
   // What serve says once at start-up: checks skipped for lack of data, and the like.

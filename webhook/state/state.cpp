@@ -13,6 +13,7 @@ void StateComposer::setConfig(Config config) {
   std::lock_guard lock(mutex_);
   config_ = std::move(config);
   publish();
+  ++configGeneration_;
 }
 
 void StateComposer::addMemberSource(MemberSource source) {

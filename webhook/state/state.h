@@ -3,6 +3,8 @@
 // never lock for long.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -50,6 +52,9 @@ class StateComposer {
   void addMemberSource(MemberSource source);  // the source must outlive the composer's use
   void membersChanged();                      // a member source changed
   void setLocal(rules::LocalCluster local);
+  // How many configurations were set so far: raised once a new one is published, so a reader
+  // that sees a new number finds the new configuration in state().
+  std::uint64_t configGeneration() const { return configGeneration_.load(); }
 
  private:
   void publish();  // with mutex_ held
@@ -59,6 +64,7 @@ class StateComposer {
   std::optional<Config> config_;
   std::vector<MemberSource> sources_;
   std::optional<rules::LocalCluster> local_;
+  std::atomic<std::uint64_t> configGeneration_{0};
 };
 
 }  // namespace aw::webhook

@@ -24,7 +24,7 @@
 
 #include "test/support/process.h"
 #include "test/support/review.h"
-#include "webhook/cli/manifests.h"
+#include "webhook/base/manifests.h"
 
 namespace aw::test {
 namespace {

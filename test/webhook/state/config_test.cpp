@@ -94,7 +94,7 @@ TEST(Config, ErrorsNameTheLineAndTheKeyPath) {
       {"mode: strict\n", "config.yaml:1: mode: \"strict\" is not one of enforce, audit"},
       {"mod: audit\n",
        "config.yaml:1: mod: unknown key (known keys: mode, existingViolations, exemptions, "
-       "localCluster, members, cluster, rules)"},
+       "localCluster, members, cluster, audit, rules)"},
       {"existingViolations: allow\n",
        "config.yaml:1: existingViolations: \"allow\" is not one of warn, deny"},
       {"exemptions:\n  namespace: [a]\n",
@@ -184,6 +184,62 @@ kubernetesVersion: "1.29"
   EXPECT_EQ(
       missing.error,
       "config.yaml:2: localCluster.clusterConfigurationFile: /nonexistent.yaml: no such file");
+}
+
+TEST(Config, TheAuditBlock) {
+  ConfigResult r = parse("cluster: {watch: true}\naudit:\n  interval: 30s\n  services: false\n");
+  ASSERT_TRUE(r.config) << r.error;
+  EXPECT_TRUE(r.config->audit.present);
+  EXPECT_EQ(r.config->audit.interval, std::chrono::seconds(30));
+  EXPECT_FALSE(r.config->audit.services);
+  EXPECT_EQ(r.config->audit.leaseDuration, std::chrono::seconds(15));
+
+  // Every key is optional: 5m, services, a 15 s Lease.
+  r = parse("cluster: {watch: true}\naudit: {leaseDuration: 2s}\n");
+  ASSERT_TRUE(r.config) << r.error;
+  EXPECT_EQ(r.config->audit.interval, std::chrono::minutes(5));
+  EXPECT_TRUE(r.config->audit.services);
+  EXPECT_EQ(r.config->audit.leaseDuration, std::chrono::seconds(2));
+
+  // No audit block: off.
+  r = parse("cluster: {watch: true}\n");
+  ASSERT_TRUE(r.config) << r.error;
+  EXPECT_FALSE(r.config->audit.present);
+}
+
+TEST(Config, AnAuditBlockWithoutTheClusterWatchIsOffAndSaysSo) {
+  ConfigResult r = parse(
+      "localCluster: {clusterDomain: a.local, podSubnetCIDR: 10.1.0.0/16, serviceSubnetCIDR: "
+      "10.2.0.0/16}\naudit: {interval: 1m}\n");
+  ASSERT_TRUE(r.config) << r.error;
+  EXPECT_EQ(r.config->notes,
+            std::vector<std::string>{
+                "audit: the background audit is off: it audits what the cluster holds, so it "
+                "needs cluster.watch: true"});
+}
+
+TEST(Config, AuditBlockErrorsNameTheKeyAndTheFix) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"audit:\n  interval: 2s\n",
+       "config.yaml:2: audit.interval: \"2s\" is shorter than the minimum 5s: give at least 5s"},
+      {"audit:\n  interval: often\n",
+       "config.yaml:2: audit.interval: \"often\" is not a duration: write it like 30s or 5m"},
+      {"audit:\n  interval: 5\n",
+       "config.yaml:2: audit.interval: \"5\" is not a duration: write it like 30s or 5m"},
+      {"audit:\n  services: sometimes\n", "config.yaml:2: audit.services: expected true or false"},
+      {"audit:\n  leaseDuration: 1s\n",
+       "config.yaml:2: audit.leaseDuration: \"1s\" is shorter than the minimum 2s: give at "
+       "least 2s"},
+      {"audit:\n  intervall: 5m\n",
+       "config.yaml:2: audit.intervall: unknown key (known keys: interval, services, "
+       "leaseDuration)"},
+      {"audit: 5m\n", "config.yaml:1: audit: expected a mapping of keys to values"},
+  };
+  for (const auto& [yaml, error] : cases) {
+    ConfigResult r = parse(yaml);
+    EXPECT_FALSE(r.config) << yaml;
+    EXPECT_EQ(r.error, error) << yaml;
+  }
 }
 
 TEST(Config, AMissingFileNamesIt) {

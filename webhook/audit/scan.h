@@ -3,12 +3,14 @@
 // IstioMulticluster of the set is a member of one alliance with the configuration's members.
 #pragma once
 
+#include <functional>
 #include <iosfwd>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "rules/engine/finding.h"
-#include "webhook/cli/manifests.h"
+#include "webhook/base/manifests.h"
 #include "webhook/state/config.h"
 
 namespace aw::webhook {
@@ -23,11 +25,19 @@ struct Reported {
 struct ScanResult {
   std::vector<rules::Outcome> outcomes;  // the findings point into these
   std::vector<Reported> reported;
-  std::size_t denied = 0;  // objects that would be denied
+  std::size_t denied = 0;    // objects that would be denied
+  bool interrupted = false;  // `stop` said so: the result is incomplete
 };
 
 // `objects` must outlive the result. Objects in an exempt namespace are allowed without looking.
 ScanResult scanObjects(const Config& config, const std::vector<ManifestObject>& objects);
+// The same over objects held elsewhere (the background audit's store). `stop`, when given, is
+// asked before each object; true ends the scan there, with `interrupted` set.
+ScanResult scanObjects(const Config& config, const std::vector<const ManifestObject*>& objects,
+                       const std::function<bool()>& stop);
+
+// One finding as `check --output json` and GET /audit write it.
+nlohmann::json findingJson(const Reported& r);
 
 // How a report is printed: where the objects came from, and what the run is called.
 struct ReportHeading {

@@ -1,4 +1,4 @@
-#include "webhook/cli/scan.h"
+#include "webhook/audit/scan.h"
 
 #include <unistd.h>
 
@@ -24,9 +24,11 @@ const rules::KindInfo* kindOf(const json& object) {
 }
 
 // Every IstioFederation / IstioMulticluster of the set, as members of one alliance.
-rules::Alliance allianceOf(const Config& config, const std::vector<ManifestObject>& objects) {
+rules::Alliance allianceOf(const Config& config,
+                           const std::vector<const ManifestObject*>& objects) {
   std::vector<rules::Member> members;
-  for (const ManifestObject& m : objects) {
+  for (const ManifestObject* object : objects) {
+    const ManifestObject& m = *object;
     const rules::KindInfo* kind = kindOf(m.object);
     if (kind && (kind->id == rules::KindId::IstioFederation ||
                  kind->id == rules::KindId::IstioMulticluster)) {
@@ -57,11 +59,24 @@ std::string count(std::size_t n, const char* one, const char* many) {
 }  // namespace
 
 ScanResult scanObjects(const Config& config, const std::vector<ManifestObject>& objects) {
+  std::vector<const ManifestObject*> pointers;
+  pointers.reserve(objects.size());
+  for (const ManifestObject& m : objects) pointers.push_back(&m);
+  return scanObjects(config, pointers, nullptr);
+}
+
+ScanResult scanObjects(const Config& config, const std::vector<const ManifestObject*>& objects,
+                       const std::function<bool()>& stop) {
   const rules::Alliance alliance = allianceOf(config, objects);
   const rules::Context context{alliance, config.settings};
   ScanResult out;
   out.outcomes.reserve(objects.size());
-  for (const ManifestObject& m : objects) {
+  for (const ManifestObject* object : objects) {
+    if (stop && stop()) {
+      out.interrupted = true;
+      break;
+    }
+    const ManifestObject& m = *object;
     const std::string apiVersion = stringOr(m.object, {"apiVersion"});
     rules::Request request;
     request.kind = kindOf(m.object);
@@ -114,22 +129,24 @@ void printTextReport(const ScanResult& scan, const ManifestSet& set, Mode mode,
   out << "\n";
 }
 
+json findingJson(const Reported& r) {
+  const bool fromFile = !r.source->file.empty();
+  return {{"file", fromFile ? json(r.source->file) : json(nullptr)},
+          {"line", fromFile ? json(r.source->line) : json(nullptr)},
+          {"document", fromFile ? json(r.source->document) : json(nullptr)},
+          {"kind", r.kind},
+          {"namespace", r.ns},
+          {"name", r.name},
+          {"rule", r.finding->rule},
+          {"action", r.action},
+          {"path", r.finding->path},
+          {"message", r.finding->message}};
+}
+
 void printJsonReport(const ScanResult& scan, const ManifestSet& set, Mode mode, std::ostream& out) {
   auto orNull = [](int v, int none) { return v == none ? json(nullptr) : json(v); };
   json doc = {{"findings", json::array()}, {"errors", json::array()}, {"notes", json::array()}};
-  for (const Reported& r : scan.reported) {
-    const bool fromFile = !r.source->file.empty();
-    doc["findings"].push_back({{"file", fromFile ? json(r.source->file) : json(nullptr)},
-                               {"line", fromFile ? json(r.source->line) : json(nullptr)},
-                               {"document", fromFile ? json(r.source->document) : json(nullptr)},
-                               {"kind", r.kind},
-                               {"namespace", r.ns},
-                               {"name", r.name},
-                               {"rule", r.finding->rule},
-                               {"action", r.action},
-                               {"path", r.finding->path},
-                               {"message", r.finding->message}});
-  }
+  for (const Reported& r : scan.reported) doc["findings"].push_back(findingJson(r));
   std::size_t errors = 0, notes = 0;
   for (const ManifestProblem& p : set.problems) {
     ++(p.fatal ? errors : notes);

@@ -1,4 +1,4 @@
-#include "webhook/cli/manifests.h"
+#include "webhook/base/manifests.h"
 
 #include <yaml-cpp/yaml.h>
 
