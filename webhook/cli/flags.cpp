@@ -62,6 +62,7 @@ std::string usageLine(const std::string& command, const std::vector<FlagSpec>& f
   const std::size_t indent = out.size() + 1;
   std::size_t lineStart = 0;
   std::vector<std::string> words;
+  words.reserve(flags.size() + 1);
   for (const FlagSpec& f : flags) {
     words.push_back("[--" + f.name + (f.takesValue() ? " " + f.value : "") + "]");
   }

@@ -673,65 +673,75 @@ struct ConnectionServer::Impl {
         if (now - c.since > limits.handshakeTimeout) close(s);
         return;
       case ConnState::Read:
-        if (c.in.empty() && !c.haveHead) {
-          const auto idle = now - c.since;
-          if ((idle > limits.idleTimeout || (closing.load() && idle > limits.drainIdle)) &&
-              !bytesWaiting(c)) {
-            closeIdle(s);
-          }
-          return;
-        }
-        if ((!c.haveHead && now - c.firstByte > limits.headerTimeout) ||
-            now - c.firstByte > limits.requestTimeout || now - c.lastRead > limits.readTimeout) {
-          refuse(s, 408, "");
-        }
-        return;
+        return checkRead(s, now);
       case ConnState::BudgetWait:
-        if (c.waitRun) {  // a whole request: it waits for its turn, never refused for it
-          if (takeBigTurn()) {
-            c.holdsBig = true;
-            c.waitRun = false;
-            --budgetWaiters;
-            c.state = ConnState::Read;
-            arm(s, EPOLLIN | EPOLLOUT);
-          } else if (now - c.firstByte > limits.requestTimeout) {
-            --budgetWaiters;
-            c.waitRun = false;
-            c.state = ConnState::Read;
-            refuse(s, 503, "");
-          }
-          return;
-        }
-        if (budget.take(c.wantBudget)) {
-          c.reserved += c.wantBudget;
-          --budgetWaiters;
-          c.state = ConnState::Read;
-          arm(s, EPOLLIN | EPOLLOUT);  // ready at once: a worker reads on
-        } else if (now - c.since > limits.budgetWait) {
-          --budgetWaiters;
-          c.state = ConnState::Read;
-          refuse(s, 503, "");
-        }
-        return;
+        return checkBudgetWait(s, now);
       case ConnState::Write:
         if (now - c.since > limits.writeTimeout) close(s);
         return;
-      case ConnState::Linger: {
-        // Dropped here too, so lingering goes on while every worker is busy: while the client
-        // still sends (the rest of a body it was refused), up to 10 s.
-        for (std::size_t total = 0; total < 8 * kMaxReadPerEvent;) {
-          const ssize_t n = ::recv(c.fd, tScratch, sizeof tScratch, MSG_DONTWAIT);
-          if (n <= 0) {
-            if (n == 0 || (errno != EAGAIN && errno != EINTR)) return close(s);
-            break;
-          }
-          total += static_cast<std::size_t>(n);
-          c.lastRead = now;
-        }
-        if (now - c.lastRead > limits.linger || now - c.since > limits.lingerMax) close(s);
-        return;
-      }
+      case ConnState::Linger:
+        return checkLinger(s, now);
     }
+  }
+  // Idle too long (closed quietly), or a request too slow in coming (408).
+  void checkRead(Slot& s, Clock::time_point now) {
+    Conn& c = s.c;
+    if (c.in.empty() && !c.haveHead) {
+      const auto idle = now - c.since;
+      if ((idle > limits.idleTimeout || (closing.load() && idle > limits.drainIdle)) &&
+          !bytesWaiting(c)) {
+        closeIdle(s);
+      }
+      return;
+    }
+    if ((!c.haveHead && now - c.firstByte > limits.headerTimeout) ||
+        now - c.firstByte > limits.requestTimeout || now - c.lastRead > limits.readTimeout) {
+      refuse(s, 408, "");
+    }
+  }
+  // A connection waiting for body budget (or for the turn of a whole large request).
+  void checkBudgetWait(Slot& s, Clock::time_point now) {
+    Conn& c = s.c;
+    if (c.waitRun) {  // a whole request: it waits for its turn, never refused for it
+      if (takeBigTurn()) {
+        c.holdsBig = true;
+        c.waitRun = false;
+        --budgetWaiters;
+        c.state = ConnState::Read;
+        arm(s, EPOLLIN | EPOLLOUT);
+      } else if (now - c.firstByte > limits.requestTimeout) {
+        --budgetWaiters;
+        c.waitRun = false;
+        c.state = ConnState::Read;
+        refuse(s, 503, "");
+      }
+      return;
+    }
+    if (budget.take(c.wantBudget)) {
+      c.reserved += c.wantBudget;
+      --budgetWaiters;
+      c.state = ConnState::Read;
+      arm(s, EPOLLIN | EPOLLOUT);  // ready at once: a worker reads on
+    } else if (now - c.since > limits.budgetWait) {
+      --budgetWaiters;
+      c.state = ConnState::Read;
+      refuse(s, 503, "");
+    }
+  }
+  void checkLinger(Slot& s, Clock::time_point now) {
+    Conn& c = s.c;
+    // Dropped here too, so lingering goes on while every worker is busy: while the client
+    // still sends (the rest of a body it was refused), up to 10 s.
+    for (std::size_t total = 0; total < 8 * kMaxReadPerEvent;) {
+      const ssize_t n = ::recv(c.fd, tScratch, sizeof tScratch, MSG_DONTWAIT);
+      if (n <= 0) {
+        if (n == 0 || (errno != EAGAIN && errno != EINTR)) return close(s);
+        break;
+      }
+      total += static_cast<std::size_t>(n);
+      c.lastRead = now;
+    }
+    if (now - c.lastRead > limits.linger || now - c.since > limits.lingerMax) close(s);
   }
   // A request that arrived while the connection looked idle: it is not closed under it.
   static bool bytesWaiting(const Conn& c) {
@@ -767,7 +777,8 @@ struct ConnectionServer::Impl {
     }
   }
 
-  void run() {
+  // The slots of every listener's connections, and the wake-up and listeners in epoll.
+  void prepare() {
     slotCount = 0;
     for (auto& l : listeners) slotCount += l->max;
     slots = std::make_unique<Slot[]>(slotCount);
@@ -786,11 +797,11 @@ struct ConnectionServer::Impl {
       ev.data.u64 = kListenerBase + i;
       epoll_ctl(ep, EPOLL_CTL_ADD, listeners[i]->fd, &ev);
     }
-    std::size_t n = limits.workers;
-    if (n == 0) n = std::clamp(std::thread::hardware_concurrency(), 4u, 8u);
-    std::vector<std::thread> threads;
-    for (std::size_t i = 0; i < n; ++i) threads.emplace_back([this] { worker(); });
+  }
 
+  // The control loop: sweeps every tick, starts closing at the drain's delay, and ends when
+  // stopped, when nothing is left open while closing, or at the drain's hard deadline (true).
+  bool control() {
     bool hitTimeout = false;
     std::unique_lock lock(ctlMu);
     for (;;) {
@@ -814,8 +825,16 @@ struct ConnectionServer::Impl {
       lock.lock();
       if (closing.load() && open.load() == 0) break;
     }
-    lock.unlock();
-    if (hitTimeout) {
+    return hitTimeout;
+  }
+
+  void run() {
+    prepare();
+    std::size_t n = limits.workers;
+    if (n == 0) n = std::clamp(std::thread::hardware_concurrency(), 4u, 8u);
+    std::vector<std::thread> threads;
+    for (std::size_t i = 0; i < n; ++i) threads.emplace_back([this] { worker(); });
+    if (control()) {
       log::warn("shutdown timeout: closing the connections left",
                 {{"connections", std::to_string(open.load())}});
     }

@@ -89,12 +89,13 @@ void AdmissionServer::routes(HttpEngine& server, bool admission) {
   server.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     res.set_content(metrics_.render(), "text/plain; version=0.0.4; charset=utf-8");
   });
-  for (const auto& [path, handler] : gets_) {
-    server.Get(path, [handler](const httplib::Request&, httplib::Response& res) {
-      HttpReply r = handler();
-      res.status = r.status;
-      res.set_content(r.body, kJson);
-    });
+  for (const auto& route : gets_) {
+    server.Get(route.first,
+               [handler = route.second](const httplib::Request&, httplib::Response& res) {
+                 HttpReply r = handler();
+                 res.status = r.status;
+                 res.set_content(r.body, kJson);
+               });
   }
   server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
     if (res.body.empty()) res.set_content(errorBody(statusError(res.status)), kJson);

@@ -368,6 +368,20 @@ class Kubeconfig {
   void loadUser(const Entry& user, ClusterAccess& access) const {
     const std::string& at = user.at;
     const YAML::Node& body = user.body;
+    refuseUnsupported(body, at);
+    loadToken(body, at, access);
+    const bool certificate = loadClientCertificate(body, at, access);
+    if (access.token.empty() && access.tokenFile.empty() && !certificate) {
+      // Anonymous requests cannot list cluster-scoped objects, so this would fail at every request.
+      fail(at +
+           "no credentials: the webhook must list cluster-scoped objects, which anonymous "
+           "requests cannot; " +
+           std::string(kCredentialsHint));
+    }
+  }
+
+  // Exec plugins, auth providers, basic authentication and impersonation: refused by name.
+  void refuseUnsupported(const YAML::Node& body, const std::string& at) const {
     const std::string hint = "; " + std::string(kCredentialsHint);
     if (has(body, "exec")) fail(at + "exec: credential plugins are not supported" + hint);
     if (has(body, "auth-provider")) {
@@ -385,7 +399,9 @@ class Kubeconfig {
              ": impersonation is not supported; give the credentials of the identity to use");
       }
     }
+  }
 
+  void loadToken(const YAML::Node& body, const std::string& at, ClusterAccess& access) const {
     access.token = str(body, "token", at);
     if (std::string problem = tokenProblem(access.token); !problem.empty()) {
       fail(at + "token: " + problem);
@@ -396,7 +412,11 @@ class Kubeconfig {
       std::string why;
       if (!readTokenFile(access.tokenFile, why)) fail(at + "tokenFile " + why);
     }
+  }
 
+  // client-certificate(-data) and client-key(-data), both or neither. True when given.
+  bool loadClientCertificate(const YAML::Node& body, const std::string& at,
+                             ClusterAccess& access) const {
     const Material cert = material(body, at, "client-certificate");
     const Material key = material(body, at, "client-key");
     if (cert.present != key.present) {
@@ -419,14 +439,7 @@ class Kubeconfig {
       access.clientCertPem = cert.pem;
       access.clientKeyPem = key.pem;
     }
-
-    if (access.token.empty() && access.tokenFile.empty() && !cert.present) {
-      // Anonymous requests cannot list cluster-scoped objects, so this would fail at every request.
-      fail(at +
-           "no credentials: the webhook must list cluster-scoped objects, which anonymous "
-           "requests cannot" +
-           hint);
-    }
+    return cert.present;
   }
 
   fs::path file_;

@@ -154,10 +154,7 @@ bool Reflector::handleLine(std::string_view line, std::vector<WatchEvent>& batch
   return true;
 }
 
-Reflector::WatchEnd Reflector::watchOnce() {
-  std::uniform_int_distribution<long long> spread(0, options_.watchTimeout.count());
-  const std::chrono::seconds timeout =
-      options_.watchTimeout + std::chrono::seconds(spread(random_));
+std::string Reflector::watchTarget(std::chrono::seconds timeout) const {
   std::string target =
       options_.collection +
       "?watch=true&allowWatchBookmarks=true&timeoutSeconds=" + std::to_string(timeout.count());
@@ -168,40 +165,45 @@ Reflector::WatchEnd Reflector::watchOnce() {
   if (!options_.labelSelector.empty()) {
     target += "&labelSelector=" + escapeQuery(options_.labelSelector);
   }
+  return target;
+}
 
+bool Reflector::receive(std::string_view data, std::string& buffer, std::optional<WatchEnd>& end) {
+  buffer.append(data);
+  std::vector<WatchEvent> batch;
+  std::size_t start = 0;
+  WatchEnd lineEnd = WatchEnd::Closed;
+  bool go = true;
+  for (std::size_t nl; go && (nl = buffer.find('\n', start)) != std::string::npos; start = nl + 1) {
+    go = handleLine(std::string_view(buffer).substr(start, nl - start), batch, lineEnd);
+  }
+  buffer.erase(0, start);
+  // Events read before a bad line are good: apply them, and resume after them.
+  if (!batch.empty()) {
+    sink_.apply(std::move(batch));
+    touched(false);
+  }
+  if (!go) {
+    end = lineEnd;
+    return false;
+  }
+  if (buffer.size() > options_.maxEventBytes) {
+    end = WatchEnd::Malformed;
+    failed("watch: an event line exceeds " + std::to_string(options_.maxEventBytes) + " bytes");
+    return false;
+  }
+  return true;
+}
+
+Reflector::WatchEnd Reflector::watchOnce() {
+  std::uniform_int_distribution<long long> spread(0, options_.watchTimeout.count());
+  const std::chrono::seconds timeout =
+      options_.watchTimeout + std::chrono::seconds(spread(random_));
   std::string buffer;
   std::optional<WatchEnd> end;
   const Response r = client_.stream(
-      target, timeout + options_.readSlack,
-      [&](std::string_view data) {
-        buffer.append(data);
-        std::vector<WatchEvent> batch;
-        std::size_t start = 0;
-        WatchEnd lineEnd = WatchEnd::Closed;
-        bool go = true;
-        for (std::size_t nl; go && (nl = buffer.find('\n', start)) != std::string::npos;
-             start = nl + 1) {
-          go = handleLine(std::string_view(buffer).substr(start, nl - start), batch, lineEnd);
-        }
-        buffer.erase(0, start);
-        // Events read before a bad line are good: apply them, and resume after them.
-        if (!batch.empty()) {
-          sink_.apply(std::move(batch));
-          touched(false);
-        }
-        if (!go) {
-          end = lineEnd;
-          return false;
-        }
-        if (buffer.size() > options_.maxEventBytes) {
-          end = WatchEnd::Malformed;
-          failed("watch: an event line exceeds " + std::to_string(options_.maxEventBytes) +
-                 " bytes");
-          return false;
-        }
-        return true;
-      },
-      &interrupt_);
+      watchTarget(timeout), timeout + options_.readSlack,
+      [&](std::string_view data) { return receive(data, buffer, end); }, &interrupt_);
 
   if (interrupt_.fired()) return WatchEnd::Stopped;
   if (end) return *end;

@@ -87,6 +87,9 @@ class Reflector {
   ListOutcome listOnce();
   enum class WatchEnd { Closed, Expired, Disconnected, Error, Malformed, Stopped };
   WatchEnd watchOnce();
+  std::string watchTarget(std::chrono::seconds timeout) const;
+  // One piece of the watch stream: whole lines become events; false ends the watch (`end`).
+  bool receive(std::string_view data, std::string& buffer, std::optional<WatchEnd>& end);
   const std::string& resourceVersion() const { return resourceVersion_; }
 
  private:
