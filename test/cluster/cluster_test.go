@@ -184,7 +184,12 @@ func testWebhookRBAC(t *testing.T, e *env) {
 		{[]string{"auth", "can-i", "get", "secret/other", "-n", "kube-system"}, "no"},
 		{[]string{"auth", "can-i", "list", "secrets", "-n", "kube-system"}, "no"},
 		{[]string{"auth", "can-i", "create", "istiofederations.deckhouse.io", "-A"}, "no"},
-		{[]string{"auth", "can-i", "list", "services", "--all-namespaces"}, "no"},
+		// The background audit reads public Services and holds its Lease in its own namespace.
+		{[]string{"auth", "can-i", "list", "services", "--all-namespaces"}, "yes"},
+		{[]string{"auth", "can-i", "delete", "services", "--all-namespaces"}, "no"},
+		{[]string{"auth", "can-i", "update", "leases/alliance-webhook-audit", "-n", webhookNamespace}, "yes"},
+		{[]string{"auth", "can-i", "update", "leases/other", "-n", webhookNamespace}, "no"},
+		{[]string{"auth", "can-i", "create", "leases", "-n", "kube-system"}, "no"},
 	} {
 		out, _ := e.kubectlAs(e.webhookKubecfg, "", c.args...)
 		if strings.TrimSpace(out) != c.want {
