@@ -4,6 +4,7 @@
 
 #include <cctype>
 
+#include "test/support/audited_cluster.h"
 #include "test/support/fake_apiserver.h"
 #include "test/support/process.h"
 #include "test/support/review.h"
@@ -12,10 +13,6 @@ namespace aw::test {
 namespace {
 
 using Json = nlohmann::json;
-
-constexpr const char* kFederations = "/apis/deckhouse.io/v1alpha1/istiofederations";
-constexpr const char* kMulticlusters = "/apis/deckhouse.io/v1alpha1/istiomulticlusters";
-constexpr const char* kServices = "/api/v1/services";
 
 const std::string kConfig = R"(localCluster:
   clusterDomain: cluster-a.local
@@ -30,25 +27,9 @@ cluster:
 class AuditCommand : public ::testing::Test {
  protected:
   void SetUp() override {
-    fake_.addCollection(kFederations, "deckhouse.io/v1alpha1", "IstioFederation");
-    fake_.addCollection(kMulticlusters, "deckhouse.io/v1alpha1", "IstioMulticluster");
-    fake_.addCollection(kServices, "v1", "Service");
-    fake_.setPageSize(1);  // every list takes several pages
+    seedAuditedCluster(fake_);
     writeFile(dir_ / "kubeconfig", fake_.kubeconfig());
     writeFile(dir_ / "config.yaml", kConfig);
-    // Two federations that overlap each other, both stored (two replicas admitted them at once).
-    fake_.put(kFederations,
-              federation("cluster-b", "cluster-b.local", "10.112.0.0/16", "10.221.0.0/16"));
-    fake_.put(kFederations,
-              federation("cluster-x", "cluster-x.local", "10.112.128.0/17", "10.230.0.0/16"));
-    Json bad = service("legacy", Json::array({{{"port", 80}, {"protocol", "TCP"}}}));
-    fake_.put(kServices, bad);
-    Json platform = bad;
-    platform["metadata"]["name"] = "platform";
-    platform["metadata"]["namespace"] = "d8-istio";
-    fake_.put(kServices, platform);
-    Json unlabelled = service("internal", Json::array({{{"port", 81}}}), false);
-    fake_.put(kServices, unlabelled);
   }
   RunResult audit(const std::vector<std::string>& extra = {}) {
     std::vector<std::string> argv = {AW_BINARY, "audit", "--config",
@@ -80,7 +61,7 @@ TEST_F(AuditCommand, ReportsBothOverlappingFederationsAndTheBadServiceAndExitsOn
             "findings\n");
 
   // Fixing one federation clears both reports on the next run.
-  fake_.put(kFederations,
+  fake_.put(kFederationsPath,
             federation("cluster-x", "cluster-x.local", "10.113.0.0/16", "10.230.0.0/16"));
   r = audit({"--output", "json"});
   EXPECT_EQ(r.status, 1) << r.err;
@@ -106,7 +87,7 @@ TEST_F(AuditCommand, ReportsBothOverlappingFederationsAndTheBadServiceAndExitsOn
 TEST_F(AuditCommand, AgreesWithCheckOverTheSameObjectsAsFiles) {
   RunResult audited = audit({"--output", "json"});
   std::string files;
-  for (const char* c : {kFederations, kServices}) {
+  for (const char* c : {kFederationsPath, kServicesPath}) {
     for (const std::string name : {"cluster-b", "cluster-x", "legacy", "platform", "internal"}) {
       const Json o = fake_.get(c, name);
       if (!o.is_null()) files += "---\n" + o.dump() + "\n";
@@ -148,7 +129,7 @@ TEST_F(AuditCommand, ACollectionItCannotReadIsAnErrorThatSaysWhy) {
 }
 
 TEST_F(AuditCommand, AKindWithoutItsCrdHasNoObjects) {
-  fake_.removeCollection(kMulticlusters);
+  fake_.removeCollection(kMulticlustersPath);
   EXPECT_EQ(audit().status, 1);
 }
 

@@ -7,6 +7,7 @@
 #include <cctype>
 #include <thread>
 
+#include "test/support/audited_cluster.h"
 #include "test/support/fake_apiserver.h"
 #include "test/support/process.h"
 #include "test/support/review.h"
@@ -17,9 +18,6 @@ namespace {
 using namespace std::chrono_literals;
 using Json = nlohmann::json;
 
-constexpr const char* kFederations = "/apis/deckhouse.io/v1alpha1/istiofederations";
-constexpr const char* kMulticlusters = "/apis/deckhouse.io/v1alpha1/istiomulticlusters";
-constexpr const char* kServices = "/api/v1/services";
 constexpr const char* kReports = "/apis/wgpolicyk8s.io/v1alpha2";
 constexpr const char* kClusterReports = "/apis/wgpolicyk8s.io/v1alpha2/clusterpolicyreports";
 constexpr const char* kDefaultReports =
@@ -60,26 +58,10 @@ bool eventually(Done done, std::chrono::milliseconds within = 15s) {
 class BackgroundAudit : public ::testing::Test {
  protected:
   void SetUp() override {
-    fake_.addCollection(kFederations, "deckhouse.io/v1alpha1", "IstioFederation");
-    fake_.addCollection(kMulticlusters, "deckhouse.io/v1alpha1", "IstioMulticluster");
-    fake_.addCollection(kServices, "v1", "Service");
+    seedAuditedCluster(fake_);
     fake_.addCollection(kLeases, "coordination.k8s.io/v1", "Lease");
-    fake_.setPageSize(1);  // every list takes several pages
     writeFile(dir_ / "kubeconfig", fake_.kubeconfig());
     writeFile(dir_ / "config.yaml", kConfig);
-    // Two federations that overlap each other, both stored before the webhook starts (two
-    // replicas admitted them at once).
-    fake_.put(kFederations,
-              federation("cluster-b", "cluster-b.local", "10.112.0.0/16", "10.221.0.0/16"));
-    fake_.put(kFederations,
-              federation("cluster-x", "cluster-x.local", "10.112.128.0/17", "10.230.0.0/16"));
-    Json bad = service("legacy", Json::array({{{"port", 80}, {"protocol", "TCP"}}}));
-    fake_.put(kServices, bad);
-    Json platform = bad;
-    platform["metadata"]["name"] = "platform";
-    platform["metadata"]["namespace"] = "d8-istio";
-    fake_.put(kServices, platform);
-    fake_.put(kServices, service("internal", Json::array({{{"port", 81}}}), false));
   }
 
   void installPolicyReportCrd() {
@@ -187,7 +169,7 @@ TEST_F(BackgroundAudit, ReportsBothOverlappingFederationsStoredBeforeItStarted) 
   EXPECT_EQ(r["message"], kPodAnnotation + ": " + kOverlapB);
   EXPECT_EQ(r["resources"][0]["kind"], "IstioFederation");
   EXPECT_EQ(r["resources"][0]["name"], "cluster-b");
-  EXPECT_EQ(r["resources"][0]["uid"], fake_.get(kFederations, "cluster-b")["metadata"]["uid"]);
+  EXPECT_EQ(r["resources"][0]["uid"], fake_.get(kFederationsPath, "cluster-b")["metadata"]["uid"]);
   ASSERT_EQ(ns["results"].size(), 1u) << ns.dump(2);
   EXPECT_EQ(ns["results"][0]["rule"], "service-port-names");
   EXPECT_EQ(ns["results"][0]["resources"][0]["namespace"], "default");
@@ -211,9 +193,9 @@ TEST_F(BackgroundAudit, FixingOneFederationClearsTheReportOnTheNextRun) {
            !fake_.get(kDefaultReports, "alliance-webhook").is_null();
   })) << server->log();
 
-  fake_.put(kFederations,
+  fake_.put(kFederationsPath,
             federation("cluster-x", "cluster-x.local", "10.113.0.0/16", "10.230.0.0/16"));
-  fake_.remove(kServices, "legacy");
+  fake_.remove(kServicesPath, "legacy");
   Json run;
   // The next run is at most 5 s (the interval) away.
   ASSERT_TRUE(eventually([&] {
@@ -239,13 +221,13 @@ TEST_F(BackgroundAudit, AgreesWithCheckOverTheSameObjectsAsFiles) {
   Json extra = federation("cluster-m", "", "10.111.5.0/24", "");  // overlaps the local cluster
   extra["kind"] = "IstioMulticluster";
   extra["metadata"]["annotations"]["alliance-webhook.io/service-subnet-cidr"] = "10.300.0.0/16";
-  fake_.put(kMulticlusters, extra);
+  fake_.put(kMulticlustersPath, extra);
   auto server = start();
   Json audited;
   ASSERT_TRUE(eventually([&] { return !(audited = lastRun(*server)).is_null(); })) << server->log();
 
   std::string files;
-  for (const char* c : {kFederations, kMulticlusters, kServices}) {
+  for (const char* c : {kFederationsPath, kMulticlustersPath, kServicesPath}) {
     for (const std::string name :
          {"cluster-b", "cluster-x", "cluster-m", "legacy", "platform", "internal"}) {
       const Json o = fake_.get(c, name);
@@ -380,7 +362,7 @@ TEST_F(BackgroundAudit, TwoReplicasElectOneWriterAndTheOtherTakesOverAfterExpiry
   const std::string renewed = lease["spec"]["renewTime"];
   kill(leader.pid(), SIGKILL);
   const auto killed = std::chrono::steady_clock::now();
-  fake_.remove(kServices, "legacy");
+  fake_.remove(kServicesPath, "legacy");
   ASSERT_TRUE(eventually([&] { return leaderOf(follower) == 1; })) << follower.log();
   EXPECT_GE(std::chrono::steady_clock::now() - killed, 1s);
   ASSERT_TRUE(eventually([&] {
