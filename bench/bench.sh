@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make bench` (issue 7 items 1, 2, 3, 9) and `make soak` (item 8): builds the benchmark
+# `make bench` (issue 7 items 1, 2, 3, 9; issue 12 item 7) and `make soak` (item 8): builds the benchmark
 # programs, generates the payloads, runs the server on CPU 0 and the load on CPU 1 over TLS with
 # keep-alive, and prints every figure against the issue's targets. A program, not a test: it
 # fails only when it cannot measure, never because a target is missed.
@@ -18,7 +18,7 @@
 #   BENCH_OPEN_CONNS=8        connections of the open-loop client
 #   BENCH_PORT=auto           TLS port on 127.0.0.1 (auto: a free one in 20000-29999)
 #   BENCH_PAYLOADS="service federation se100 se1m"
-#   BENCH_PARTS="wrk open floor syscalls conns ready callgrind micro cluster audit"   which parts
+#   BENCH_PARTS="wrk open floor syscalls conns ready callgrind micro cluster audit"
 #   BENCH_CLUSTER_ARGS="20 0 1000 10000"   cluster: rounds, then member counts
 #   BENCH_AUDIT_ARGS="10000 2000"   audit: members (and as many Services), admission requests
 #   BENCH_MICRO_ARGS="--benchmark_min_time=0.2 --benchmark_repetitions=3"
@@ -308,7 +308,9 @@ if has_part wrk || has_part open; then
 fi
 
 # ---- the floor: TLS + HTTP alone (GET /healthz, no JSON) -----------------------------------------
-if has_part floor; then
+# With the payloads' wrk runs always: the report divides each payload's CPU per request by it, so
+# both come from this run, with the same server flags, wrk settings, duration and repeats.
+if has_part floor || has_part wrk; then
   say ""
   say "== floor: GET /healthz over TLS keep-alive (cpp-httplib + OpenSSL, no JSON, no log line)"
   for r in $(seq "$REPEAT"); do
