@@ -261,6 +261,16 @@ int main(int argc, char** argv) {
   row("start to ready (GET /readyz 200), median of runs", "ready.ready_ms", 1, 1, " ms", "le", 50,
       "<= 50 ms");
   row("idle RSS after start", "ready.idle_rss_kib", 1.0 / 1024, 1, " MiB", "le", 8, "<= 8 MiB");
+  row("binary size (as built)", "startup.bytes", 1.0 / 1048576, 2, " MiB");
+  row("binary size, stripped (as in the image)", "startup.stripped_bytes", 1.0 / 1048576, 2,
+      " MiB");
+  row("shared libraries: NEEDED", "startup.needed", 1, 0, "");
+  row("shared libraries: ldd", "startup.ldd", 1, 0, "");
+  row("shared objects mapped at idle", "startup.libs_mapped", 1, 0, "");
+  row("idle RSS (startup part, 5 starts)", "startup.idle_rss_kib", 1.0 / 1024, 2, " MiB", "le", 8,
+      "<= 8 MiB");
+  row("  of which anonymous", "startup.idle_rss_anon_kib", 1.0 / 1024, 2, " MiB");
+  row("start to ready (startup part)", "startup.ready.ready_ms", 1, 1, " ms");
   row("floor: GET /healthz req/s, 16 conns (TLS + HTTP only)", "floor.wrk16.rps", 1, -1, "");
   row("floor: server CPU per GET /healthz", "floor.wrk16.cpu_us", 1, 1, " us");
   row("64 conns (> 32 workers): conns with an answer > 1 s", "conns64.open.connections_over_1s", 1,
