@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# `make bench` (issue 7 items 1, 2, 3, 9) and `make soak` (item 8): builds the benchmark
-# programs, generates the payloads, runs the server on CPU 0 and the load on CPU 1 over TLS with
-# keep-alive, and prints every figure against the issue's targets. A program, not a test: it
-# fails only when it cannot measure, never because a target is missed.
+# `make bench` (issue 7 items 1, 2, 3, 9; issue 12 items 6, 7) and `make soak` (item 8):
+# builds the benchmark programs, generates the payloads, runs the server on CPU 0 and the load on
+# CPU 1 over TLS with keep-alive, and prints every figure against the issues' targets. A program,
+# not a test: it fails only when it cannot measure, never because a target is missed.
 #
 # usage: bench/bench.sh [--soak] [--no-build]
 #   --soak       run only the soak (1,000,000 requests with the payload mix; minutes)
@@ -18,7 +18,8 @@
 #   BENCH_OPEN_CONNS=8        connections of the open-loop client
 #   BENCH_PORT=auto           TLS port on 127.0.0.1 (auto: a free one in 20000-29999)
 #   BENCH_PAYLOADS="service federation se100 se1m"
-#   BENCH_PARTS="wrk open floor syscalls conns ready callgrind micro cluster audit"   which parts
+#   BENCH_PARTS="wrk open floor syscalls conns ready startup callgrind micro cluster audit"
+#                             which parts
 #   BENCH_CLUSTER_ARGS="20 0 1000 10000"   cluster: rounds, then member counts
 #   BENCH_AUDIT_ARGS="10000 2000"   audit: members (and as many Services), admission requests
 #   BENCH_MICRO_ARGS="--benchmark_min_time=0.2 --benchmark_repetitions=3"
@@ -32,7 +33,7 @@ for arg in "$@"; do
   case "$arg" in
     --soak) soak_only=1 ;;
     --no-build) build=0 ;;
-    -h | --help) sed -n 2,26p "$0"; exit 0 ;;
+    -h | --help) sed -n 2,27p "$0"; exit 0 ;;
     *) echo "bench.sh: unknown argument $arg" >&2; exit 2 ;;
   esac
 done
@@ -45,7 +46,7 @@ RATE_SE1M=${BENCH_RATE_SE1M:-20}
 OPEN_CONNS=${BENCH_OPEN_CONNS:-8}
 PORT=${BENCH_PORT:-auto}
 PAYLOADS=${BENCH_PAYLOADS:-service federation se100 se1m}
-PARTS=${BENCH_PARTS:-wrk open floor syscalls conns ready callgrind micro cluster audit}
+PARTS=${BENCH_PARTS:-wrk open floor syscalls conns ready startup callgrind micro cluster audit}
 CLUSTER_ARGS=${BENCH_CLUSTER_ARGS:-20 0 1000 10000}
 AUDIT_ARGS=${BENCH_AUDIT_ARGS:-10000 2000}
 MICRO_ARGS=${BENCH_MICRO_ARGS:---benchmark_min_time=0.2 --benchmark_repetitions=3}
@@ -308,7 +309,9 @@ if has_part wrk || has_part open; then
 fi
 
 # ---- the floor: TLS + HTTP alone (GET /healthz, no JSON) -----------------------------------------
-if has_part floor; then
+# With the payloads' wrk runs always: the report divides each payload's CPU per request by it, so
+# both come from this run, with the same server flags, wrk settings, duration and repeats.
+if has_part floor || has_part wrk; then
   say ""
   say "== floor: GET /healthz over TLS keep-alive (cpp-httplib + OpenSSL, no JSON, no log line)"
   for r in $(seq "$REPEAT"); do
@@ -372,6 +375,41 @@ if has_part ready; then
   say "== start to ready: exec on CPU $SCPU -> first 200 from GET /readyz over TLS, 5 runs"
   "$client" ready --runs 5 --cpu "$SCPU" --port "$PORT" --ca "$cert_dir/ca.crt" -- "$bin" "${serve_args[@]}" |
     sed 's/^/ready./' | tee -a "$results" | sed 's/^/  /'
+fi
+
+# ---- the binary and its start-up (issue 12 item 6) ------------------------------------------------
+# Size on disk (as built, and stripped as in the image), the shared libraries it names and those
+# mapped at idle, idle RSS, and exec -> first 200 from GET /readyz (median of 5).
+if has_part startup; then
+  say ""
+  say "== binary and start-up: $bin"
+  stripped=$out/alliance-webhook.stripped
+  strip --strip-unneeded -o "$stripped" "$bin"
+  kv startup.bytes "$(stat -c %s "$bin")"
+  kv startup.stripped_bytes "$(stat -c %s "$stripped")"
+  read -r text data bss _ < <(size "$stripped" | tail -1)
+  kv startup.text_bytes "$text"
+  needed=$(readelf -d "$bin" | awk '$2 == "(NEEDED)" { gsub(/[][]/, "", $5); print $5 }' | tr '\n' ' ')
+  kv startup.needed "$(wc -w <<<"$needed")"
+  kv startup.ldd "$(ldd "$bin" | grep -c '=>')"
+  say "  size $(last startup.bytes) bytes, stripped $(last startup.stripped_bytes) (text $text, data $data, bss $bss)"
+  say "  NEEDED ($(last startup.needed)): $needed"
+  say "  ldd: $(last startup.ldd) libraries: $(ldd "$bin" | awk '$2 == "=>" { print $1 }' | tr '\n' ' ')"
+  rss=() anon=() libs=()
+  for _ in 1 2 3 4 5; do
+    start_server
+    sleep 0.5
+    rss+=("$(status_kib "$server_pid" VmRSS)")
+    anon+=("$(status_kib "$server_pid" RssAnon)")
+    libs+=("$(awk '$6 ~ /\.so/ { print $6 }' "/proc/$server_pid/maps" | sort -u | wc -l)")
+    stop_server
+  done
+  for v in "${rss[@]}"; do kv startup.idle_rss_kib "$v"; done
+  for v in "${anon[@]}"; do kv startup.idle_rss_anon_kib "$v"; done
+  for v in "${libs[@]}"; do kv startup.libs_mapped "$v"; done
+  say "  at idle, 5 starts: VmRSS ${rss[*]} KiB (anonymous ${anon[*]} KiB); shared objects mapped ${libs[*]}"
+  "$client" ready --runs 5 --cpu "$SCPU" --port "$PORT" --ca "$cert_dir/ca.crt" -- "$bin" "${serve_args[@]}" |
+    sed 's/^/startup.ready./' | tee -a "$results" | sed 's/^/  /'
 fi
 
 # ---- callgrind: instructions per request ------------------------------------------------------

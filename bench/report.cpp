@@ -101,6 +101,64 @@ constexpr Target kTargets[] = {
     {"se1m", "ServiceEntry, ~1 MiB -> /mutate", 100, 10000, 30, 60},
 };
 
+// Issue 12's targets: instructions per request in process (callgrind), CPU per request as a
+// multiple of the floor's (GET /healthz over the same TLS server, in the same run), peak RSS.
+struct FloorTarget {
+  const char* payload;
+  double instructions, ratio, peakMiB;  // ratio < 0: no target
+};
+constexpr FloorTarget kFloorTargets[] = {
+    {"service", 40000, 1.5, 14},
+    {"federation", 30000, 1.5, 14},
+    {"se100", 300000, 4, 16},
+    {"se1m", 25000000, -1, 40},
+};
+
+std::string orDash(const std::optional<double>& v, int decimals) {
+  if (!v) return "-";
+  return decimals < 0 ? grouped(*v) : fmt(*v, decimals);
+}
+
+// One table: each payload's CPU per request next to the floor's and the ratio, with the
+// instructions per request and peak RSS, each against issue 12's target.
+void printFloorSummary() {
+  const auto floor = median("floor.wrk16.cpu_us");
+  const auto httplib = median("floor_httplib.wrk16.cpu_us");
+  std::printf(
+      "\nAgainst the floor (issue 12): server CPU per request with wrk -c16, in this run\n");
+  std::printf("  floor: GET /healthz over the same TLS server (same pool, same wrk settings) %s us",
+              orDash(floor, 1).c_str());
+  std::printf(
+      ";\n  cpp-httplib's own SSLServer, fixed reply (/httplib column) %s us; medians of runs\n",
+      orDash(httplib, 1).c_str());
+  std::printf("  %-10s %8s %8s %7s %7s %8s %13s %14s %9s %8s\n", "payload", "CPU us", "floor",
+              "ratio", "target", "/httplib", "instr/req", "target", "peak MiB", "target");
+  for (const FloorTarget& t : kFloorTargets) {
+    const std::string p = t.payload;
+    const auto cpu = median(p + ".wrk16.cpu_us");
+    const auto ir = median(p + ".ir_per_req");
+    const auto peak = median(p + ".wrk16.peak_rss_kib");
+    if (!cpu && !ir) continue;
+    std::optional<double> ratio, vsHttplib;
+    if (cpu && floor && *floor > 0) ratio = *cpu / *floor;
+    if (cpu && httplib && *httplib > 0) vsHttplib = *cpu / *httplib;
+    const std::string ratioTarget = t.ratio < 0 ? "-" : "<= " + fmt(t.ratio, 1);
+    const std::string ratioText =
+        orDash(ratio, 2) + (ratio && t.ratio >= 0 && *ratio > t.ratio ? "!" : "");
+    const std::string irText = orDash(ir, -1) + (ir && *ir > t.instructions ? "!" : "");
+    const std::string peakText =
+        (peak ? fmt(*peak / 1024, 1) : "-") + (peak && *peak / 1024 > t.peakMiB ? "!" : "");
+    std::printf("  %-10s %8s %8s %7s %7s %8s %13s %14s %9s %8s\n", t.payload,
+                orDash(cpu, 1).c_str(), orDash(floor, 1).c_str(), ratioText.c_str(),
+                ratioTarget.c_str(), orDash(vsHttplib, 2).c_str(), irText.c_str(),
+                ("<= " + grouped(t.instructions)).c_str(), peakText.c_str(),
+                ("<= " + fmt(t.peakMiB, 0)).c_str());
+  }
+  std::printf(
+      "  ('!': target not met; ratio = CPU us / floor us; instr/req: callgrind, in process,\n"
+      "  log level warn; peak: VmHWM during wrk -c16)\n");
+}
+
 // Median real/cpu time (µs) of a Google Benchmark entry.
 struct Micro {
   std::map<std::string, double> cpuUs;
@@ -203,6 +261,16 @@ int main(int argc, char** argv) {
   row("start to ready (GET /readyz 200), median of runs", "ready.ready_ms", 1, 1, " ms", "le", 50,
       "<= 50 ms");
   row("idle RSS after start", "ready.idle_rss_kib", 1.0 / 1024, 1, " MiB", "le", 8, "<= 8 MiB");
+  row("binary size (as built)", "startup.bytes", 1.0 / 1048576, 2, " MiB");
+  row("binary size, stripped (as in the image)", "startup.stripped_bytes", 1.0 / 1048576, 2,
+      " MiB");
+  row("shared libraries: NEEDED", "startup.needed", 1, 0, "");
+  row("shared libraries: ldd", "startup.ldd", 1, 0, "");
+  row("shared objects mapped at idle", "startup.libs_mapped", 1, 0, "");
+  row("idle RSS (startup part, 5 starts)", "startup.idle_rss_kib", 1.0 / 1024, 2, " MiB", "le", 8,
+      "<= 8 MiB");
+  row("  of which anonymous", "startup.idle_rss_anon_kib", 1.0 / 1024, 2, " MiB");
+  row("start to ready (startup part)", "startup.ready.ready_ms", 1, 1, " ms");
   row("floor: GET /healthz req/s, 16 conns (TLS + HTTP only)", "floor.wrk16.rps", 1, -1, "");
   row("floor: server CPU per GET /healthz", "floor.wrk16.cpu_us", 1, 1, " us");
   row("64 conns (> 32 workers): conns with an answer > 1 s", "conns64.open.connections_over_1s", 1,
@@ -213,6 +281,7 @@ int main(int argc, char** argv) {
   row("service CPU/request, --log-level warn", "service_warnlog.wrk16.cpu_us", 1, 1, " us");
   row("service instructions/request with the log line", "service.ir_per_req_log", 1, -1, "");
   printRows("Server");
+  printFloorSummary();
 
   if (median("soak.requests")) {
     row("soak requests (mix)", "soak.requests", 1, -1, "", "ge", 1e6, ">= 1,000,000");
