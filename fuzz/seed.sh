@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the seed corpora in BUILD_DIR/corpus/<target>/ (default build-fuzz) from the repository's
-# fixtures: test/rules/fixtures/*.yaml, examples/, test/webhook/check/, the CIDR test strings.
+# fixtures: test/rules/fixtures/*.yaml, examples/, test/webhook/cli/check/, the CIDR test strings.
 # Generated, never committed. Needs BUILD_DIR/fuzz/fuzz_seed_corpus (fuzz/run.sh builds it).
 set -euo pipefail
 cd "$(dirname "$0")/.."

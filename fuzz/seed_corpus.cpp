@@ -156,7 +156,7 @@ int main(int argc, char** argv) {
     for (const auto& e : fs::directory_iterator(src / "test/rules/fixtures")) {
       if (e.path().extension() == ".yaml") fromRuleFixture(e.path());
     }
-    fromCidrTests(src / "test/rules/cidr_test.cpp");
+    fromCidrTests(src / "test/rules/model/cidr_test.cpp");
     seed("fuzz_config", aw::fuzz::kConfig);
     seed("fuzz_config", slurp(src / "examples/config.yaml"));
     for (const auto& e : fs::directory_iterator(src / "examples")) {
@@ -169,7 +169,7 @@ int main(int argc, char** argv) {
           addObject(j["request"].value("object", json()), "CREATE", json());
       }
     }
-    for (const auto& e : fs::recursive_directory_iterator(src / "test/webhook/check")) {
+    for (const auto& e : fs::recursive_directory_iterator(src / "test/webhook/cli/check")) {
       if (!e.is_regular_file()) continue;
       const std::string name = e.path().filename().string(), ext = e.path().extension().string();
       if (name.rfind("expected", 0) == 0) continue;
