@@ -97,23 +97,8 @@ TEST_F(AuditCommand, AgreesWithCheckOverTheSameObjectsAsFiles) {
   RunResult checked = run({AW_BINARY, "check", "--config", (dir_ / "config.yaml").string(),
                            "--output", "json", (dir_ / "objects.yaml").string()});
   EXPECT_EQ(checked.status, audited.status) << checked.err;
-  auto strip = [](Json doc) {
-    for (Json& f : doc["findings"]) {
-      f.erase("file");
-      f.erase("line");
-      f.erase("document");
-      // check names another object of the run by where it is written too: " in FILE:LINE".
-      std::string m = f["message"];
-      for (auto in = m.find(" in /"); in != std::string::npos; in = m.find(" in /", in)) {
-        auto end = m.find(':', in);
-        while (end + 1 < m.size() && std::isdigit(static_cast<unsigned char>(m[end + 1]))) ++end;
-        m.erase(in, end + 1 - in);
-      }
-      f["message"] = m;
-    }
-    return doc["findings"];
-  };
-  EXPECT_EQ(strip(Json::parse(audited.out)), strip(Json::parse(checked.out)));
+  EXPECT_EQ(withoutLocations(Json::parse(audited.out)["findings"]),
+            withoutLocations(Json::parse(checked.out)["findings"]));
 }
 
 TEST_F(AuditCommand, ACollectionItCannotReadIsAnErrorThatSaysWhy) {

@@ -238,24 +238,8 @@ TEST_F(BackgroundAudit, AgreesWithCheckOverTheSameObjectsAsFiles) {
   RunResult checked = run({AW_BINARY, "check", "--config", (dir_ / "config.yaml").string(),
                            "--output", "json", (dir_ / "objects.yaml").string()});
   ASSERT_EQ(checked.status, 1) << checked.err;
-  auto strip = [](Json findings) {
-    for (Json& f : findings) {
-      f.erase("file");
-      f.erase("line");
-      f.erase("document");
-      // check names another object of the run by where it is written too: " in FILE:LINE".
-      std::string m = f["message"];
-      for (auto in = m.find(" in /"); in != std::string::npos; in = m.find(" in /", in)) {
-        auto end = m.find(':', in);
-        while (end + 1 < m.size() && std::isdigit(static_cast<unsigned char>(m[end + 1]))) ++end;
-        m.erase(in, end + 1 - in);
-      }
-      f["message"] = m;
-    }
-    return findings;
-  };
-  const Json checkedFindings = strip(Json::parse(checked.out)["findings"]);
-  EXPECT_EQ(strip(audited["findings"]), checkedFindings);
+  const Json checkedFindings = withoutLocations(Json::parse(checked.out)["findings"]);
+  EXPECT_EQ(withoutLocations(audited["findings"]), checkedFindings);
   // The malformed annotation is reported, not skipped.
   EXPECT_NE(audited["findings"].dump().find("10.300.0.0/16"), std::string::npos) << audited.dump(2);
 

@@ -15,4 +15,8 @@ inline constexpr const char* kServicesPath = "/api/v1/services";
 // port in `default` and the same in the exempt namespace d8-istio, and an unlabelled Service.
 void seedAuditedCluster(FakeApiServer& fake);
 
+// Findings of `check --output json` or of the audit without where they are written (file, line,
+// document, and the " in FILE:LINE" that names another object of a check run), so the two compare.
+nlohmann::json withoutLocations(nlohmann::json findings);
+
 }  // namespace aw::test

@@ -376,7 +376,16 @@ struct FakeApiServer::Impl {
   bool serveDiscovery(const std::string& path, httplib::Response& res);
   bool serveAllNamespaces(const httplib::Request& req, const std::string& path,
                           httplib::Response& res);
-  void materialize(const std::string& path);      // a templated namespaced collection, on first use
+  void materialize(const std::string& path);
+  // The collection at `path`, or the one holding the object `path` names (then `name` is set).
+  std::map<std::string, Collection>::iterator findCollection(const std::string& path,
+                                                             std::string& name) {
+    auto it = collections.find(path);
+    if (it != collections.end()) return it;
+    const auto slash = path.rfind('/');
+    name = path.substr(slash + 1);
+    return collections.find(path.substr(0, slash));
+  }                                               // a templated namespaced collection, on first use
   std::string store(Collection& c, json object);  // put's work; mu held
   bool pump(Watch& w, httplib::DataSink& sink);
   bool authenticated(const httplib::Request& req);
@@ -544,12 +553,7 @@ void FakeApiServer::Impl::serve(const httplib::Request& req, httplib::Response& 
   if (serveDiscovery(path, res) || serveAllNamespaces(req, path, res)) return;
   materialize(path);
   std::string name;
-  auto it = collections.find(path);
-  if (it == collections.end()) {
-    const auto slash = path.rfind('/');
-    name = path.substr(slash + 1);
-    it = collections.find(path.substr(0, slash));
-  }
+  auto it = findCollection(path, name);
   if (it == collections.end() || (it->first != path && name.empty())) {
     return fail(res, 404, "the server could not find the requested resource", json::object());
   }
@@ -1123,12 +1127,7 @@ void FakeApiServer::Impl::serveWrite(const httplib::Request& req, httplib::Respo
   while (path.size() > 1 && path.back() == '/') path.pop_back();
   materialize(path);
   std::string name;
-  auto it = collections.find(path);
-  if (it == collections.end()) {
-    const auto slash = path.rfind('/');
-    name = path.substr(slash + 1);
-    it = collections.find(path.substr(0, slash));
-  }
+  auto it = findCollection(path, name);
   if (it == collections.end() || (req.method != "POST" && name.empty()) ||
       (req.method == "POST" && !name.empty()) ||
       (req.method != "POST" && req.method != "PUT" && req.method != "PATCH")) {
