@@ -36,6 +36,12 @@ const std::vector<FieldShape> kLifecycleReads = {
     {"metadata.deletionTimestamp", kString},
 };
 
+}  // namespace
+
+std::span<const FieldShape> lifecycleReads() { return kLifecycleReads; }
+
+namespace {
+
 bool beingDeleted(const nlohmann::json& object) {
   const auto metadata = object.find("metadata");
   if (metadata == object.end() || !metadata->is_object()) return false;

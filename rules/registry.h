@@ -21,6 +21,8 @@ struct Context {
 };
 
 std::span<const RuleInfo> registry();
+// What the engine itself reads of every object before any rule: whether it is being deleted.
+std::span<const FieldShape> lifecycleReads();
 const RuleInfo* findRule(std::string_view id);
 
 // Runs every enabled validating rule for the request's kind. The object is shape-checked first;

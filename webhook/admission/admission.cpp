@@ -29,11 +29,8 @@ std::string stringField(const json& obj, std::string_view key, std::string_view 
   return v->get<std::string>();
 }
 
-// Parsed, a JSON value takes 16 to 110 bytes: 8 MiB of "[[[..." took 320 MiB, of "[0,0,..." 179
-// MiB, over the pod's 128 MiB. The objects checked here are far below both limits (a 1 MiB
-// ServiceEntry with its old version holds ~150,000 values and nests ~10 deep).
-constexpr std::size_t kMaxJsonValues = 500000;
-constexpr int kMaxJsonDepth = 1000;
+constexpr std::size_t kMaxJsonValues = kMaxReviewValues;
+constexpr int kMaxJsonDepth = kMaxReviewDepth;
 
 // Builds the document like json::parse, but drops metadata.managedFields of the object and the
 // old object (key depth 4: review > request > object > metadata > key). No rule reads it and it

@@ -1,6 +1,7 @@
 // AdmissionReview codec for admission.k8s.io/v1 and v1beta1.
 #pragma once
 
+#include <cstddef>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -33,6 +34,16 @@ struct DecodeResult {
   std::string error;  // why the body is not an AdmissionReview we accept
 };
 
+// The most JSON values (containers included) and the deepest nesting a request body may have.
+// Parsed, a JSON value takes 16 to 110 bytes: 8 MiB of "[[[..." took 320 MiB, of "[0,0,..." 179
+// MiB, over the pod's 128 MiB. The objects checked here are far below both limits (a 1 MiB
+// ServiceEntry with its old version holds ~150,000 values and nests ~10 deep).
+inline constexpr std::size_t kMaxReviewValues = 500000;
+inline constexpr int kMaxReviewDepth = 1000;
+
+// The reference decoder: builds the whole document (but metadata.managedFields) as nlohmann/json.
+// `check`, the tests and the request path's fallback use it; the request path decodes with
+// decodeForRules (review_decoder.h), which answers the same.
 DecodeResult decodeAdmissionReview(std::string_view body);
 
 // What the webhook answers; built by the decision, encoded by encodeAdmissionReview.

@@ -74,7 +74,7 @@ void logAdmission(std::string_view endpoint, const AdmissionRequest& req,
 HttpResult AdmissionHandler::handle(Endpoint endpoint, std::string_view body) const {
   const auto start = std::chrono::steady_clock::now();
   const std::string name(endpointName(endpoint));
-  DecodeResult decoded = decodeAdmissionReview(body);
+  DecodeResult decoded = decoder_(body);
   if (!decoded.request) {
     metrics_.request(name, "", "", "error", secondsSince(start));
     log::warn("rejected malformed admission request",

@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include "webhook/admission/admission.h"
+#include "webhook/admission/review_decoder.h"
 #include "webhook/state/state.h"
 #include "webhook/telemetry/metrics.h"
 
@@ -21,12 +23,18 @@ struct HttpResult {
 
 class AdmissionHandler {
  public:
-  AdmissionHandler(const State& state, Metrics& metrics) : state_(state), metrics_(metrics) {}
+  // How a body becomes a request: decodeForRules on the request path; the equivalence test and
+  // fuzzer also run one with the reference decodeAdmissionReview and compare the answers.
+  using Decoder = DecodeResult (*)(std::string_view body);
+
+  AdmissionHandler(const State& state, Metrics& metrics, Decoder decoder = decodeForRules)
+      : state_(state), metrics_(metrics), decoder_(decoder) {}
   HttpResult handle(Endpoint endpoint, std::string_view body) const;
 
  private:
   const State& state_;
   Metrics& metrics_;
+  Decoder decoder_;
 };
 
 }  // namespace aw::webhook
