@@ -11,7 +11,7 @@ seconds=${1:-60}
 shift || true
 build=${FUZZ_BUILD_DIR:-build-fuzz}
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(fuzz_admission fuzz_cidr fuzz_config fuzz_manifests fuzz_patch)
+[ ${#targets[@]} -gt 0 ] || targets=(fuzz_admission fuzz_decoder fuzz_cidr fuzz_config fuzz_manifests fuzz_patch)
 
 scripts/ensure-packages.sh scripts/build-packages.txt fuzz/packages.txt
 cmake -S . -B "$build" -DAW_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++-14 \
@@ -21,7 +21,7 @@ fuzz/seed.sh "$build"
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-declare -A dict=([fuzz_admission]=json [fuzz_patch]=json [fuzz_config]=yaml
+declare -A dict=([fuzz_admission]=json [fuzz_decoder]=json [fuzz_patch]=json [fuzz_config]=yaml
                  [fuzz_manifests]=yaml [fuzz_cidr]=cidr)
 failed=()
 summary=()

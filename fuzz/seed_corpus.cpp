@@ -92,6 +92,7 @@ void addObject(const json& object, const std::string& operation, const json& old
   if (!object.is_object() && !oldObject.is_object()) return;
   seed("fuzz_admission", review(object, operation, oldObject, "admission.k8s.io/v1").dump());
   seed("fuzz_admission", review(object, operation, oldObject, "admission.k8s.io/v1beta1").dump(2));
+  seed("fuzz_decoder", review(object, operation, oldObject, "admission.k8s.io/v1").dump());
   seed("fuzz_manifests", object.dump(2));
   collectCidrs(object, "");
   if (object.is_object() && object.value("kind", "") == "ServiceEntry") {
