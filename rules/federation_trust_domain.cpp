@@ -62,13 +62,14 @@ std::string valueProblem(const std::string* written, const Member& self, const A
                                  : "trust domain " + quoteValue(*written) + " is empty";
     return what + ": " + std::string(kWhatToSet) + ", e.g. cluster-b.local";
   }
-  const std::string value = "trust domain " + quoteValue(*written);
+  // Made only for a message: a trust domain without a problem costs no string.
+  const auto value = [&] { return "trust domain " + quoteValue(*written); };
   if (sameDomain(*written, keys::kClusterLocal)) {
-    return value + " is an alias for the local cluster in AuthorizationPolicy principals: " +
+    return value() + " is an alias for the local cluster in AuthorizationPolicy principals: " +
            std::string(kWhatToSet) + ", which must not be cluster.local either";
   }
   if (!local.domain.empty() && sameDomain(*written, local.domain)) {
-    return value + " is the local cluster's own domain" + pathNote(local.domainPath) +
+    return value() + " is the local cluster's own domain" + pathNote(local.domainPath) +
            ": every member needs its own, " + std::string(kWhatToSet);
   }
   const Clash clash = membersWithDomain(alliance, self, *written);
@@ -78,7 +79,7 @@ std::string valueProblem(const std::string* written, const Member& self, const A
     owners +=
         " and " + std::to_string(clash.more) + (clash.more == 1 ? " more member" : " more members");
   }
-  return value + " is already the domain of " + owners + ": every member needs its own, " +
+  return value() + " is already the domain of " + owners + ": every member needs its own, " +
          std::string(kWhatToSet);
 }
 

@@ -25,11 +25,6 @@ const RuleInfo* findRule(std::string_view id) {
 
 namespace {
 
-bool applies(const RuleInfo& rule, const Request& request, bool mutating) {
-  return rule.mutating == mutating &&
-         std::find(rule.kinds.begin(), rule.kinds.end(), request.kind->id) != rule.kinds.end();
-}
-
 // What the engine itself reads of every object, before any rule: whether it is being deleted.
 const std::vector<FieldShape> kLifecycleReads = {
     {"metadata", kObject},
@@ -54,31 +49,19 @@ Outcome run(const Request& request, const Context& context, bool mutating) {
   if (request.kind == nullptr || request.object == nullptr) return out;
   if (request.operation != Operation::Create && request.operation != Operation::Update) return out;
 
-  std::vector<const RuleInfo*> active;
-  std::vector<FieldShape> reads;
-  for (const RuleInfo& rule : registry()) {
-    if (!applies(rule, request, mutating) || !context.settings.of(rule.id).enabled()) continue;
-    active.push_back(&rule);
-    // A field read by several rules must suit every one of them: the types they accept intersect.
-    for (const FieldShape& s : rule.reads) {
-      auto same = std::find_if(reads.begin(), reads.end(),
-                               [&](const FieldShape& r) { return r.path == s.path; });
-      if (same == reads.end()) {
-        reads.push_back(s);
-      } else {
-        same->types &= s.types;
-      }
-    }
-  }
-  if (active.empty()) return out;
+  KindPlan made;
+  const KindPlan& plan = context.plan != nullptr
+                             ? context.plan->of(request.kind->id, mutating)
+                             : (made = Plan::make(context.settings, request.kind->id, mutating));
+  if (plan.active.empty()) return out;
   // A deleting object is let through before anything else is looked at: a finalizer must come
   // off even when the object breaks a rule or has a field of the wrong type.
   checkShape(*request.object, kLifecycleReads, out.shapeErrors);
   if (!out.shapeErrors.empty()) return out;
   if (request.operation == Operation::Update && beingDeleted(*request.object)) return out;
-  checkShape(*request.object, reads, out.shapeErrors);
+  checkShape(*request.object, plan.reads, out.shapeErrors);
   if (!out.shapeErrors.empty()) return out;
-  for (const RuleInfo* rule : active) {
+  for (const RuleInfo* rule : plan.active) {
     RuleContext ruleContext(*rule, context.settings.of(rule->id), context.alliance, out);
     rule->check(request, ruleContext);
   }
@@ -92,7 +75,9 @@ Outcome validate(const Request& request, const Context& context) {
 }
 
 Outcome mutate(const Request& request, const Context& context) {
-  return run(request, context, true);
+  Outcome out = run(request, context, true);
+  if (out.patch.is_null()) out.patch = nlohmann::json::array();
+  return out;
 }
 
 namespace {

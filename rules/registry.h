@@ -10,14 +10,18 @@
 #include "rules/engine/request.h"
 #include "rules/engine/rule.h"
 #include "rules/model/alliance.h"
+#include "rules/plan.h"
 #include "rules/settings.h"
 
 namespace aw::rules {
 
-// What the engine runs the rules against: the alliance, and every rule's options.
+// What the engine runs the rules against: the alliance, and every rule's options. `plan`, when
+// given, is Plan(settings) made beforehand (once per configuration); without it each request
+// works out its rules from the settings.
 struct Context {
   const Alliance& alliance;
   const Settings& settings;
+  const Plan* plan = nullptr;
 };
 
 std::span<const RuleInfo> registry();

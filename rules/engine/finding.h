@@ -34,7 +34,9 @@ inline constexpr std::string_view kObjectShapeRule = "object-shape";
 struct Outcome {
   std::vector<Finding> findings;     // validating findings, action already resolved (never Off)
   std::vector<Finding> shapeErrors;  // non-empty: the object is malformed, rules did not run
-  nlohmann::json patch = nlohmann::json::array();  // RFC 6902 operations (mutation only)
+  // RFC 6902 operations: an array from mutate(), null from validate() (an empty array would be
+  // an allocation on every request).
+  nlohmann::json patch;
 };
 
 }  // namespace aw::rules

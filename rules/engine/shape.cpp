@@ -1,5 +1,8 @@
 #include "rules/engine/shape.h"
 
+#include <array>
+#include <stdexcept>
+
 namespace aw::rules {
 
 namespace {
@@ -52,12 +55,58 @@ std::string expected(std::uint8_t types) {
   return out;
 }
 
+// The concrete path of the node being walked, as parts on the stack: its string is built only
+// for a mismatch.
+class At {
+ public:
+  struct Part {
+    enum { kName, kIndex, kKey } kind;
+    std::string_view text;  // kName, kKey
+    std::size_t index = 0;  // kIndex
+  };
+  // Pushes a part for as long as the object lives.
+  class Push {
+   public:
+    Push(At& at, Part part) : at_(at) {
+      if (at_.depth_ == at_.parts_.size()) throw std::logic_error("field shape path too deep");
+      at_.parts_[at_.depth_++] = part;
+    }
+    ~Push() { --at_.depth_; }
+    Push(const Push&) = delete;
+    Push& operator=(const Push&) = delete;
+
+   private:
+    At& at_;
+  };
+
+  // "spec.ports[1].port", "metadata.annotations[key]".
+  std::string str() const {
+    std::string out;
+    for (std::size_t i = 0; i < depth_; ++i) {
+      const Part& p = parts_[i];
+      if (p.kind == Part::kName) {
+        if (!out.empty()) out += '.';
+        out += p.text;
+      } else {
+        out += '[';
+        out += p.kind == Part::kIndex ? std::to_string(p.index) : std::string(p.text);
+        out += ']';
+      }
+    }
+    return out;
+  }
+
+ private:
+  std::array<Part, 32> parts_{};
+  std::size_t depth_ = 0;
+};
+
 // Walks `rest` (remaining dotted segments) below `node`, whose concrete path is `at`.
-void walk(const nlohmann::json& node, std::string_view rest, const std::string& at,
-          std::uint8_t types, std::vector<Finding>& out) {
+void walk(const nlohmann::json& node, std::string_view rest, At& at, std::uint8_t types,
+          std::vector<Finding>& out) {
   if (rest.empty()) {
     if (!matches(node, types)) {
-      out.push_back({std::string(kObjectShapeRule), at,
+      out.push_back({std::string(kObjectShapeRule), at.str(),
                      expected(types) + ", got " + std::string(typeName(node)), Action::Deny});
     }
     return;
@@ -76,16 +125,18 @@ void walk(const nlohmann::json& node, std::string_view rest, const std::string& 
   }
   const auto it = node.find(seg);
   if (it == node.end()) return;
-  const std::string here = at.empty() ? std::string(seg) : at + "." + std::string(seg);
+  const At::Push here(at, {At::Part::kName, seg});
   if (mode == kPlain) {
-    walk(*it, next, here, types, out);
+    walk(*it, next, at, types, out);
   } else if (mode == kEachElement && it->is_array()) {
     for (std::size_t i = 0; i < it->size(); ++i) {
-      walk((*it)[i], next, here + "[" + std::to_string(i) + "]", types, out);
+      const At::Push element(at, {At::Part::kIndex, {}, i});
+      walk((*it)[i], next, at, types, out);
     }
   } else if (mode == kEachValue && it->is_object()) {
     for (auto kv = it->begin(); kv != it->end(); ++kv) {
-      walk(kv.value(), next, here + "[" + kv.key() + "]", types, out);
+      const At::Push value(at, {At::Part::kKey, kv.key()});
+      walk(kv.value(), next, at, types, out);
     }
   }
 }
@@ -99,7 +150,8 @@ void checkShape(const nlohmann::json& object, const std::vector<FieldShape>& sha
                    "expected an object, got " + std::string(typeName(object)), Action::Deny});
     return;
   }
-  for (const FieldShape& s : shapes) walk(object, s.path, "", s.types, out);
+  At at;
+  for (const FieldShape& s : shapes) walk(object, s.path, at, s.types, out);
 }
 
 }  // namespace aw::rules

@@ -1,6 +1,9 @@
 #include "webhook/admission/admission.h"
 
+#include <charconv>
+
 #include "common/json_path.h"
+#include "common/json_text.h"
 #include "webhook/base/base64.h"
 
 namespace aw::webhook {
@@ -255,20 +258,71 @@ DecodeResult decodeAdmissionReview(std::string_view body) {
   return result;
 }
 
+namespace {
+
+// The answer's size when no byte needs escaping, so that it is allocated once.
+std::size_t encodedSize(std::string_view apiVersion, std::string_view uid,
+                        const AdmissionResponse& r) {
+  std::size_t n = 160 + apiVersion.size() + uid.size() + r.reason.size() + r.message.size();
+  for (const std::string& w : r.warnings) n += w.size() + 3;
+  for (const auto& [key, value] : r.auditAnnotations) n += key.size() + value.size() + 6;
+  return n + 4 * ((r.patch.size() + 2) / 3);
+}
+
+void appendStatus(std::string& out, const AdmissionResponse& r) {
+  char code[16];
+  const auto [end, ec] = std::to_chars(code, code + sizeof code, r.code);
+  out += R"(,"status":{"code":)";
+  out.append(code, static_cast<std::size_t>(end - code));
+  out += R"(,"message":)";
+  aw::json::appendString(out, r.message);
+  out += R"(,"reason":)";
+  aw::json::appendString(out, r.reason);
+  out += '}';
+}
+
+}  // namespace
+
+// What dump(-1, ' ', false, error_handler_t::replace) gave of the nlohmann object: keys in
+// alphabetical order at every level (auditAnnotations is a std::map, sorted the same way).
 std::string encodeAdmissionReview(std::string_view apiVersion, std::string_view uid,
                                   const AdmissionResponse& r) {
-  json response = {{"uid", uid}, {"allowed", r.allowed}};
-  if (!r.allowed) {
-    response["status"] = {{"code", r.code}, {"reason", r.reason}, {"message", r.message}};
+  std::string out;
+  out.reserve(encodedSize(apiVersion, uid, r));
+  out += R"({"apiVersion":)";
+  aw::json::appendString(out, apiVersion);
+  out += R"(,"kind":"AdmissionReview","response":{"allowed":)";
+  out += r.allowed ? "true" : "false";
+  if (!r.auditAnnotations.empty()) {
+    out += R"(,"auditAnnotations":{)";
+    bool first = true;
+    for (const auto& [key, value] : r.auditAnnotations) {
+      if (!first) out += ',';
+      first = false;
+      aw::json::appendString(out, key);
+      out += ':';
+      aw::json::appendString(out, value);
+    }
+    out += '}';
   }
-  if (!r.warnings.empty()) response["warnings"] = r.warnings;
-  if (!r.auditAnnotations.empty()) response["auditAnnotations"] = r.auditAnnotations;
   if (!r.patch.empty()) {
-    response["patchType"] = "JSONPatch";
-    response["patch"] = base64Encode(r.patch);
+    out += R"(,"patch":")";
+    appendBase64(out, r.patch);
+    out += R"(","patchType":"JSONPatch")";
   }
-  json review = {{"apiVersion", apiVersion}, {"kind", "AdmissionReview"}, {"response", response}};
-  return review.dump(-1, ' ', false, json::error_handler_t::replace);
+  if (!r.allowed) appendStatus(out, r);
+  out += R"(,"uid":)";
+  aw::json::appendString(out, uid);
+  if (!r.warnings.empty()) {
+    out += R"(,"warnings":[)";
+    for (std::size_t i = 0; i < r.warnings.size(); ++i) {
+      if (i > 0) out += ',';
+      aw::json::appendString(out, r.warnings[i]);
+    }
+    out += ']';
+  }
+  out += "}}";
+  return out;
 }
 
 }  // namespace aw::webhook

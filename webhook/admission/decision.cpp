@@ -112,6 +112,7 @@ class Effects {
 Decision decideShape(const rules::Outcome& outcome, Mode mode) {
   Decision d;
   d.response = allowed();
+  d.findings.reserve(outcome.shapeErrors.size());
   Effects effects(d);
   for (const rules::Finding& f : outcome.shapeErrors) {
     d.findings.push_back({&f, mode == Mode::Enforce ? rules::Action::Deny : rules::Action::Audit});
@@ -165,6 +166,7 @@ Decision decide(const rules::Outcome& outcome, Mode mode) {
   if (!outcome.shapeErrors.empty()) return decideShape(outcome, mode);
   Decision d;
   d.response = allowed();
+  d.findings.reserve(outcome.findings.size());
   Effects effects(d);
   for (const rules::Finding& f : outcome.findings) apply(f, mode, effects, d);
   if (std::string message = effects.finish(); !message.empty()) {

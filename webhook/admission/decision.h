@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "rules/engine/finding.h"
@@ -13,7 +14,7 @@ namespace aw::webhook {
 struct Decision {
   AdmissionResponse response;
   // "allow" | "warn" | "audit" | "deny" | "invalid": the strongest effect, for logs and metrics.
-  std::string verdict;
+  std::string_view verdict;
   struct Effect {
     const rules::Finding* finding;
     rules::Action action;  // what it did once the mode applied: Deny, Warn or Audit

@@ -43,7 +43,7 @@ void judge(const AdmissionRequest& req, const rules::Request& request, Endpoint 
     out.exempt = config.exemptions.match(req.namespace_, req.username, req.groups);
   }
   if (!out.exempt.empty()) return;
-  const rules::Context context{snapshot.alliance, config.settings};
+  const rules::Context context{snapshot.alliance, config.settings, &snapshot.plan};
   out.outcome = endpoint == Endpoint::Validate ? rules::validate(request, context)
                                                : rules::mutate(request, context);
   if (config.existingViolations == ExistingViolations::Warn) {
@@ -73,15 +73,19 @@ void logAdmission(std::string_view endpoint, const AdmissionRequest& req,
 
 HttpResult AdmissionHandler::handle(Endpoint endpoint, std::string_view body) const {
   const auto start = std::chrono::steady_clock::now();
-  const std::string name(endpointName(endpoint));
   DecodeResult decoded = decoder_(body);
   if (!decoded.request) {
+    const std::string_view name = endpointName(endpoint);
     metrics_.request(name, "", "", "error", secondsSince(start));
     log::warn("rejected malformed admission request",
               {{"endpoint", name}, {"error", decoded.error}, {"bytes", body.size()}});
     return {400, errorBody(decoded.error)};
   }
-  const AdmissionRequest& req = *decoded.request;
+  return answer(endpoint, *decoded.request, start);
+}
+
+HttpResult AdmissionHandler::answer(Endpoint endpoint, const AdmissionRequest& req,
+                                    std::chrono::steady_clock::time_point start) const {
   const std::shared_ptr<const Snapshot> snapshot = state_.current();
   const rules::Request request = req.toRulesRequest();
   Judgement judged;
@@ -89,15 +93,17 @@ HttpResult AdmissionHandler::handle(Endpoint endpoint, std::string_view body) co
   std::string out = encodeAdmissionReview(req.apiVersion, req.uid, judged.decision.response);
 
   const double seconds = secondsSince(start);
-  const std::string operation(rules::operationName(req.operation));
+  const std::string_view name = endpointName(endpoint);
+  const std::string_view operation = rules::operationName(req.operation);
   // Only kinds of the table become label values: the request's kind is client input, and every
   // distinct label set stays in memory for good.
-  const std::string kindLabel(request.kind != nullptr ? request.kind->kind : "other");
+  const std::string_view kindLabel = request.kind != nullptr ? request.kind->kind : "other";
   metrics_.request(name, kindLabel, operation, judged.decision.verdict, seconds);
-  std::vector<std::string_view> ruleIds;  // each rule once, in the order of the findings
+  thread_local std::vector<std::string_view> ruleIds;  // each rule once, in the order of findings
+  ruleIds.clear();
   for (const Decision::Effect& e : judged.decision.findings) {
     const rules::Finding* f = e.finding;
-    metrics_.finding(f->rule, std::string(rules::actionName(f->action)));
+    metrics_.finding(f->rule, rules::actionName(f->action));
     if (std::find(ruleIds.begin(), ruleIds.end(), f->rule) == ruleIds.end()) {
       ruleIds.push_back(f->rule);
     }

@@ -2,6 +2,7 @@
 // AdmissionReview format and the decision; knows no rule by name and nothing of sockets.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <string_view>
 
@@ -30,6 +31,10 @@ class AdmissionHandler {
   AdmissionHandler(const State& state, Metrics& metrics, Decoder decoder = decodeForRules)
       : state_(state), metrics_(metrics), decoder_(decoder) {}
   HttpResult handle(Endpoint endpoint, std::string_view body) const;
+  // What handle() does once the body is decoded: the rules, the decision, the answer, the
+  // metrics and the log line. `start` is when the request came in (for its duration).
+  HttpResult answer(Endpoint endpoint, const AdmissionRequest& req,
+                    std::chrono::steady_clock::time_point start) const;
 
  private:
   const State& state_;

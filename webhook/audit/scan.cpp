@@ -68,7 +68,8 @@ ScanResult scanObjects(const Config& config, const std::vector<ManifestObject>& 
 ScanResult scanObjects(const Config& config, const std::vector<const ManifestObject*>& objects,
                        const std::function<bool()>& stop) {
   const rules::Alliance alliance = allianceOf(config, objects);
-  const rules::Context context{alliance, config.settings};
+  const rules::Plan plan(config.settings);
+  const rules::Context context{alliance, config.settings, &plan};
   ScanResult out;
   out.outcomes.reserve(objects.size());
   for (const ManifestObject* object : objects) {

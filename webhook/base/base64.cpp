@@ -65,12 +65,19 @@ std::optional<std::string> decodeBase64(std::string_view text, std::string& erro
 }
 
 std::string base64Encode(std::string_view data) {
-  std::string out(4 * ((data.size() + 2) / 3), '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+  std::string out;
+  appendBase64(out, data);
+  return out;
+}
+
+void appendBase64(std::string& out, std::string_view data) {
+  const std::size_t at = out.size();
+  // EVP_EncodeBlock ends with a NUL, which lands on the string's own terminator.
+  out.resize(at + 4 * ((data.size() + 2) / 3));
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data() + at),
                                 reinterpret_cast<const unsigned char*>(data.data()),
                                 static_cast<int>(data.size()));
-  out.resize(static_cast<std::size_t>(n));
-  return out;
+  out.resize(at + static_cast<std::size_t>(n));
 }
 
 }  // namespace aw::webhook

@@ -14,6 +14,8 @@ std::optional<std::string> decodeBase64(std::string_view text, std::string& erro
 
 // `data` in standard base64 with padding (an AdmissionResponse's patch).
 std::string base64Encode(std::string_view data);
+// The same appended to `out`.
+void appendBase64(std::string& out, std::string_view data);
 
 // A byte as a message shows it: 'x' when printable, else its code ("byte 0x0a").
 std::string describeByte(char c);

@@ -6,7 +6,9 @@ std::shared_ptr<const Snapshot> makeSnapshot(Config config, ClusterData cluster)
   rules::LocalCluster local = config.local;
   if (cluster.local) fillLocalCluster(local, *cluster.local);
   rules::Alliance alliance(std::move(local), config.members, std::move(cluster.observed));
-  return std::make_shared<const Snapshot>(Snapshot{std::move(config), std::move(alliance)});
+  rules::Plan plan(config.settings);
+  return std::make_shared<const Snapshot>(
+      Snapshot{std::move(config), std::move(alliance), std::move(plan)});
 }
 
 void StateComposer::setConfig(Config config) {

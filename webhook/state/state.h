@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "rules/model/alliance.h"
+#include "rules/plan.h"
 #include "webhook/base/current.h"
 #include "webhook/state/config.h"
 
@@ -20,6 +21,7 @@ namespace aw::webhook {
 struct Snapshot {
   Config config;
   rules::Alliance alliance;
+  rules::Plan plan;  // of config.settings
 };
 
 // What the Kubernetes API reports (cluster.watch, cluster.clusterConfigurationSecret).

@@ -11,6 +11,8 @@
 #include <cstring>
 #include <ctime>
 
+#include "common/json_text.h"
+
 namespace aw::webhook::log {
 
 namespace {
@@ -37,19 +39,6 @@ std::string textValue(const nlohmann::json& v) {
     return plain ? s : dumped(nlohmann::json(s));
   }
   return dumped(v);
-}
-
-// What dumped(nlohmann::json(s)) gives, without the tree when no byte needs escaping.
-void appendJsonString(std::string& out, std::string_view s) {
-  for (const char c : s) {
-    if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') {  // also every byte >= 0x80 (char: signed)
-      out += dumped(nlohmann::json(s));
-      return;
-    }
-  }
-  out += '"';
-  out += s;
-  out += '"';
 }
 
 // What dumped(nlohmann::json(v)) gives: nlohmann's shortest round-trip form, null if not finite.
@@ -171,7 +160,7 @@ Line::Line(spdlog::level::level_enum level, std::string_view message)
   buf_.assign(kPrefixRoom, ' ');
   if (format_ == Format::Json) {
     buf_ += "\"msg\":";
-    appendJsonString(buf_, message);
+    aw::json::appendString(buf_, message);
   } else {
     buf_ += message;
   }
@@ -197,7 +186,7 @@ Line& Line::str(std::string_view k, std::string_view value) {
   if (plain) {
     buf_ += value;
   } else {
-    appendJsonString(buf_, value);
+    aw::json::appendString(buf_, value);
   }
   return *this;
 }
@@ -219,7 +208,7 @@ Line& Line::strings(std::string_view k, std::span<const std::string_view> values
   buf_ += '[';
   for (std::size_t i = 0; i < values.size(); ++i) {
     if (i > 0) buf_ += ',';
-    appendJsonString(buf_, values[i]);
+    aw::json::appendString(buf_, values[i]);
   }
   buf_ += ']';
   return *this;

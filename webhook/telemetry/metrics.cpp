@@ -10,13 +10,34 @@ Metrics::Metrics() {
   }
 }
 
-void Metrics::request(const std::string& endpoint, const std::string& kind,
-                      const std::string& operation, const std::string& decision, double seconds) {
-  std::string labels = labelSet(
+namespace {
+
+// The label set of a call, built in a buffer each thread keeps.
+std::string& labelBuffer() {
+  thread_local std::string buffer;
+  buffer.clear();
+  return buffer;
+}
+
+// The entry of `key`, made the first time it is seen (the only time the key is copied).
+template <class Map>
+typename Map::mapped_type& entry(Map& map, std::string_view key) {
+  auto it = map.find(key);
+  if (it == map.end()) it = map.emplace(std::string(key), typename Map::mapped_type{}).first;
+  return it->second;
+}
+
+}  // namespace
+
+void Metrics::request(std::string_view endpoint, std::string_view kind, std::string_view operation,
+                      std::string_view decision, double seconds) {
+  std::string& labels = labelBuffer();
+  appendLabelSet(
+      labels,
       {{"endpoint", endpoint}, {"kind", kind}, {"operation", operation}, {"decision", decision}});
   std::lock_guard lock(mutex_);
-  ++requests_[labels];
-  Histogram& h = durations_[endpoint];
+  ++entry(requests_, labels);
+  Histogram& h = entry(durations_, endpoint);
   for (std::size_t i = 0; i < kBuckets.size(); ++i) {
     if (seconds <= kBuckets[i]) ++h.buckets[i];
   }
@@ -24,10 +45,11 @@ void Metrics::request(const std::string& endpoint, const std::string& kind,
   h.sum += seconds;
 }
 
-void Metrics::finding(const std::string& rule, const std::string& action) {
-  std::string labels = labelSet({{"rule", rule}, {"action", action}});
+void Metrics::finding(std::string_view rule, std::string_view action) {
+  std::string& labels = labelBuffer();
+  appendLabelSet(labels, {{"rule", rule}, {"action", action}});
   std::lock_guard lock(mutex_);
-  ++findings_[labels];
+  ++entry(findings_, labels);
 }
 
 void Metrics::reload(const std::string& what, bool ok) {

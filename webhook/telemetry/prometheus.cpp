@@ -4,9 +4,9 @@
 
 namespace aw::webhook {
 
-std::string labelValue(std::string_view v) {
-  std::string out;
-  out.reserve(v.size());
+namespace {
+
+void appendLabelValue(std::string& out, std::string_view v) {
   for (char c : v) {
     if (c == '\\' || c == '"') {
       out += '\\';
@@ -17,19 +17,32 @@ std::string labelValue(std::string_view v) {
       out += c;
     }
   }
+}
+
+}  // namespace
+
+std::string labelValue(std::string_view v) {
+  std::string out;
+  out.reserve(v.size());
+  appendLabelValue(out, v);
   return out;
 }
 
 std::string labelSet(std::initializer_list<Label> labels) {
   std::string out;
+  appendLabelSet(out, labels);
+  return out;
+}
+
+void appendLabelSet(std::string& out, std::initializer_list<Label> labels) {
+  const std::size_t start = out.size();
   for (const auto& [name, value] : labels) {
-    if (!out.empty()) out += ',';
+    if (out.size() > start) out += ',';
     out += name;
     out += "=\"";
-    out += labelValue(value);
+    appendLabelValue(out, value);
     out += '"';
   }
-  return out;
 }
 
 void PrometheusWriter::family(std::string_view name, std::string_view type, std::string_view help) {

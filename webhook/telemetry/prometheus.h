@@ -15,6 +15,8 @@ std::string labelValue(std::string_view v);
 // `name="value",...` with every value escaped, for a sample's braces (or a map key).
 using Label = std::pair<std::string_view, std::string_view>;
 std::string labelSet(std::initializer_list<Label> labels);
+// The same appended to `out` (a buffer kept between calls allocates nothing once large enough).
+void appendLabelSet(std::string& out, std::initializer_list<Label> labels);
 
 class PrometheusWriter {
  public:
