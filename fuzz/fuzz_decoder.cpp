@@ -57,10 +57,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const bool fellBack = aw::webhook::lastDecodeFellBack();
     const aw::webhook::HttpResult b = reference.handle(endpoint, body);
     if (a.status != b.status || a.body != b.body) {
-      fail(std::string(aw::webhook::endpointPath(endpoint)) + ": the decoders answer differently (" +
-           (fellBack ? "after falling back" : "on the fast path") + ")\nfast:      " +
-           std::to_string(a.status) + " " + a.body.substr(0, 2000) + "\nreference: " +
-           std::to_string(b.status) + " " + b.body.substr(0, 2000));
+      fail(std::string(aw::webhook::endpointPath(endpoint)) +
+           ": the decoders answer differently (" +
+           (fellBack ? "after falling back" : "on the fast path") +
+           ")\nfast:      " + std::to_string(a.status) + " " + a.body.substr(0, 2000) +
+           "\nreference: " + std::to_string(b.status) + " " + b.body.substr(0, 2000));
     }
   }
   return 0;

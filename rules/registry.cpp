@@ -33,7 +33,9 @@ const std::vector<FieldShape> kLifecycleReads = {
 
 }  // namespace
 
-std::span<const FieldShape> lifecycleReads() { return kLifecycleReads; }
+std::span<const FieldShape> lifecycleReads() {
+  return kLifecycleReads;
+}
 
 namespace {
 

@@ -351,7 +351,9 @@ thread_local bool tFellBack = false;
 
 }  // namespace
 
-bool lastDecodeFellBack() { return tFellBack; }
+bool lastDecodeFellBack() {
+  return tFellBack;
+}
 
 DecodeResult decodeForRules(std::string_view body) {
   tFellBack = false;

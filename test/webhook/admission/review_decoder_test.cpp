@@ -129,13 +129,20 @@ TEST_F(ReviewDecoder, ADeletingObjectAndExemptionsAnswerAlike) {
 // Wrong types where the rules read: shape errors, decided alike.
 TEST_F(ReviewDecoder, WrongTypesGiveTheSameShapeErrors) {
   const std::vector<std::pair<std::string, json>> edits = {
-      {"/spec/ports/0/port", json::object()},    {"/spec/ports/0/name", 5},
-      {"/spec/ports", "none"},                   {"/spec/ports/1", json::array()},
-      {"/spec", json::array({1, 2})},            {"/metadata", "m"},
-      {"/metadata/labels", json::array()},       {"/metadata/labels/x", json::object()},
-      {"/spec/ports/0/port", -1},                {"/spec/ports/0/port", 18446744073709551615ULL},
-      {"/spec/ports/0/port", 9223372036854775807LL}, {"/spec/ports/0/protocol", nullptr},
-      {"/metadata/labels", nullptr},             {"/spec/ports/0/port", true},
+      {"/spec/ports/0/port", json::object()},
+      {"/spec/ports/0/name", 5},
+      {"/spec/ports", "none"},
+      {"/spec/ports/1", json::array()},
+      {"/spec", json::array({1, 2})},
+      {"/metadata", "m"},
+      {"/metadata/labels", json::array()},
+      {"/metadata/labels/x", json::object()},
+      {"/spec/ports/0/port", -1},
+      {"/spec/ports/0/port", 18446744073709551615ULL},
+      {"/spec/ports/0/port", 9223372036854775807LL},
+      {"/spec/ports/0/protocol", nullptr},
+      {"/metadata/labels", nullptr},
+      {"/spec/ports/0/port", true},
   };
   for (const auto& [pointer, value] : edits) {
     json review = test::review(service());
@@ -152,7 +159,9 @@ TEST_F(ReviewDecoder, WrongTypesGiveTheSameShapeErrors) {
   expectSame(test::review(se).dump(), Path::Fast, "endpoints map");
 }
 
-std::string serviceReview() { return test::review(service()).dump(); }
+std::string serviceReview() {
+  return test::review(service()).dump();
+}
 
 // Replaces the first `from` in `body` with `to`.
 std::string edit(std::string body, const std::string& from, const std::string& to) {
@@ -171,8 +180,8 @@ TEST_F(ReviewDecoder, NumbersTheReferenceLexesDifferentlyGoToIt) {
   expectSame(edit(body, "\"port\":80", "\"port\":-9223372036854775809"), Path::Fallback,
              "past int64");
   // Out of range where no rule reads: the reference answers 400 all the same.
-  expectSame(edit(body, "\"kind\":\"Service\"", "\"kind\":\"Service\",\"x\":1e400"),
-             Path::Fallback, "1e400");
+  expectSame(edit(body, "\"kind\":\"Service\"", "\"kind\":\"Service\",\"x\":1e400"), Path::Fallback,
+             "1e400");
   expectSame(edit(body, "\"kind\":\"Service\"", "\"kind\":\"Service\",\"x\":1.5"), Path::Fast,
              "an unread fraction");
 }
@@ -188,10 +197,10 @@ TEST_F(ReviewDecoder, DuplicateKeysTakeTheLastValue) {
              "label twice");
   expectSame(edit(body, "\"object\":", "\"object\":{\"kind\":\"x\"},\"object\":"), Path::Fast,
              "object twice");
-  expectSame(edit(body, "\"request\":", "\"request\":5,\"request\":"), Path::Fast,
-             "request twice");
-  expectSame(edit(body, "\"kind\":\"AdmissionReview\"", "\"kind\":\"Other\",\"kind\":\"AdmissionReview\""),
-             Path::Fast, "kind twice");
+  expectSame(edit(body, "\"request\":", "\"request\":5,\"request\":"), Path::Fast, "request twice");
+  expectSame(
+      edit(body, "\"kind\":\"AdmissionReview\"", "\"kind\":\"Other\",\"kind\":\"AdmissionReview\""),
+      Path::Fast, "kind twice");
   expectSame(edit(body, "\"name\":\"http\"", "\"name\":\"http\",\"name\":null"), Path::Fast,
              "name then null");
 }
@@ -208,8 +217,10 @@ TEST_F(ReviewDecoder, MalformedBodiesGetTheReferenceMessage) {
       {"bom", "\xEF\xBB\xBF" + body},
       {"bad literal", edit(body, "\"dryRun\":false", "\"dryRun\":fals")},
       {"unread bad literal", edit(body, "\"kind\":\"Service\"", "\"kind\":\"Service\",\"x\":tru")},
-      {"invalid UTF-8", edit(body, "\"kind\":\"Service\"", "\"kind\":\"Service\",\"x\":\"\xC3\x28\"")},
-      {"lone surrogate", edit(body, "\"kind\":\"Service\"", "\"kind\":\"Service\",\"x\":\"\\ud800\"")},
+      {"invalid UTF-8",
+       edit(body, "\"kind\":\"Service\"", "\"kind\":\"Service\",\"x\":\"\xC3\x28\"")},
+      {"lone surrogate",
+       edit(body, "\"kind\":\"Service\"", "\"kind\":\"Service\",\"x\":\"\\ud800\"")},
       {"escaped name", edit(body, "\"name\":\"http\"", "\"name\":\"h\\u00e9\\ud83d\\ude00\\n\"")},
       {"control byte", edit(body, "\"name\":\"http\"", "\"name\":\"h\x01\"")},
       {"apiVersion", edit(body, "admission.k8s.io/v1", "admission.k8s.io/v2")},
