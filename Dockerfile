@@ -9,6 +9,8 @@ WORKDIR /src
 COPY scripts/ensure-packages.sh scripts/build-packages.txt scripts/
 RUN scripts/ensure-packages.sh scripts/build-packages.txt
 COPY . .
+# Release: LTO, -fno-plt, --gc-sections, full RELRO (CMakeLists.txt; README, "The binary and its
+# start-up").
 RUN make build BUILD_TYPE=Release \
  && build/alliance-webhook version
 # The shared libraries the binary needs, besides glibc (which the runtime image has, of the same

@@ -120,10 +120,9 @@ struct ConnectionServer::Impl {
   int ep = -1;
   int wakeFd = -1;
   std::vector<std::unique_ptr<Listener>> listeners;
-  std::unique_ptr<Slot[]> slots;
-  std::size_t slotCount = 0;
+  SlotTable slots;  // grows under freeMu
   std::mutex freeMu;
-  std::vector<std::uint32_t> freeSlots;
+  std::vector<std::uint32_t> freeSlots;   // closed slots, taken before new ones
   std::atomic<std::size_t> highWater{0};  // slots [0, highWater) have been used
   std::atomic<std::size_t> open{0};
   std::atomic<int> budgetWaiters{0};
@@ -589,8 +588,12 @@ struct ConnectionServer::Impl {
     std::uint32_t slot = 0;
     {
       std::lock_guard lock(freeMu);
-      slot = freeSlots.back();
-      freeSlots.pop_back();
+      if (!freeSlots.empty()) {
+        slot = freeSlots.back();
+        freeSlots.pop_back();
+      } else {
+        slot = slots.grow()->index;  // the listeners' caps keep the total within the room
+      }
     }
     std::size_t hw = highWater.load();
     while (slot + 1 > hw && !highWater.compare_exchange_weak(hw, slot + 1)) {
@@ -779,14 +782,11 @@ struct ConnectionServer::Impl {
 
   // The slots of every listener's connections, and the wake-up and listeners in epoll.
   void prepare() {
-    slotCount = 0;
+    std::size_t slotCount = 0;
     for (auto& l : listeners) slotCount += l->max;
-    slots = std::make_unique<Slot[]>(slotCount);
-    freeSlots.reserve(slotCount);
-    for (std::size_t i = slotCount; i > 0; --i) {
-      slots[i - 1].index = static_cast<std::uint32_t>(i - 1);
-      freeSlots.push_back(static_cast<std::uint32_t>(i - 1));
-    }
+    slots.reset(slotCount);
+    freeSlots.clear();
+    highWater = 0;
     epoll_event wake{};
     wake.events = EPOLLIN;  // level-triggered and never read: once written, every worker sees it
     wake.data.u64 = kWakeToken;
