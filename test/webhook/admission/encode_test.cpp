@@ -33,7 +33,9 @@ class Texts {
  public:
   explicit Texts(unsigned seed) : rng_(seed) {}
   std::string text() {
-    static const std::string kBytes = std::string("abz09 -_.:/;\"\\\n\t\r\b\f\x01\x1f\x7f\0", 25) +
+    // The literal's own bytes, its terminating NUL included (one NUL inside the text).
+    static constexpr char kPlain[] = "abz09 -_.:/;\"\\\n\t\r\b\f\x01\x1f\x7f";
+    static const std::string kBytes = std::string(kPlain, sizeof kPlain) +
                                       "\xc3\xa9\xe2\x82\xac\xf0" +
                                       "\x9f\x98\x80\x80\xff\xc0\xed\xa0";
     std::string s(rng_() % 40, ' ');
