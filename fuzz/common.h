@@ -2,12 +2,17 @@
 // libFuzzer reports as a crash (with the input saved as crash-<sha1>).
 #pragma once
 
+#include <spdlog/sinks/null_sink.h>
+#include <spdlog/spdlog.h>
+
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <string>
 
 #include "webhook/state/config.h"
 #include "webhook/state/state.h"
+#include "webhook/telemetry/log.h"
 
 namespace aw::fuzz {
 
@@ -43,6 +48,17 @@ rules:
   std::fprintf(stderr, "FUZZ INVARIANT BROKEN: %s\n", what.c_str());
   std::fflush(stderr);
   std::abort();
+}
+
+// The webhook's logger at level info, so that the admission log lines (which format request
+// fields) are exercised, writing nowhere.
+inline void logToNowhere() {
+  std::string error;
+  if (!webhook::log::setup("json", "info", error)) fail(error);
+  auto logger = spdlog::get("alliance-webhook");
+  if (!logger) fail("no alliance-webhook logger");
+  logger->sinks().clear();
+  logger->sinks().push_back(std::make_shared<spdlog::sinks::null_sink_mt>());
 }
 
 // The configuration above; aborts if it does not parse (a broken harness, not a finding).

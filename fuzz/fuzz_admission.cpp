@@ -2,8 +2,6 @@
 // Never crashes or throws; every answer is 200 with an AdmissionReview carrying the request's
 // uid, or 400 with {"error": "..."}; and the answer is the same when the body is first parsed by
 // nlohmann's plain parser and re-serialized (differential check of the decoder's own parse).
-#include <spdlog/sinks/null_sink.h>
-#include <spdlog/spdlog.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -12,7 +10,6 @@
 
 #include "fuzz/common.h"
 #include "webhook/admission/handler.h"
-#include "webhook/telemetry/log.h"
 
 namespace {
 
@@ -23,13 +20,7 @@ struct World {
   aw::webhook::State state;
 
   World() {
-    // Keep the info-level log lines (they format request fields) but write them nowhere.
-    std::string error;
-    if (!aw::webhook::log::setup("json", "info", error)) fail(error);
-    auto logger = spdlog::get("alliance-webhook");
-    if (!logger) fail("no alliance-webhook logger");
-    logger->sinks().clear();
-    logger->sinks().push_back(std::make_shared<spdlog::sinks::null_sink_mt>());
+    aw::fuzz::logToNowhere();
     state.replace(aw::webhook::makeSnapshot(aw::fuzz::fuzzConfig()));
   }
 };

@@ -1,8 +1,6 @@
 // bytes -> the request path's decoder (decodeForRules) and the reference (decodeAdmissionReview),
 // each behind its own AdmissionHandler, on /validate and /mutate. Any difference in the HTTP
 // answer (status, decision, message, warnings, patch: the whole body) is a finding.
-#include <spdlog/sinks/null_sink.h>
-#include <spdlog/spdlog.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -10,7 +8,6 @@
 
 #include "fuzz/common.h"
 #include "webhook/admission/handler.h"
-#include "webhook/telemetry/log.h"
 
 namespace {
 
@@ -21,12 +18,7 @@ struct World {
   aw::webhook::State state;
 
   World() {
-    std::string error;
-    if (!aw::webhook::log::setup("json", "info", error)) fail(error);
-    auto logger = spdlog::get("alliance-webhook");
-    if (!logger) fail("no alliance-webhook logger");
-    logger->sinks().clear();
-    logger->sinks().push_back(std::make_shared<spdlog::sinks::null_sink_mt>());
+    aw::fuzz::logToNowhere();
     aw::webhook::Config config = aw::fuzz::fuzzConfig();
     // UPDATEs also judge the old object, so its decoding is compared too.
     config.existingViolations = aw::webhook::ExistingViolations::Warn;
