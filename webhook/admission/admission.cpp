@@ -32,9 +32,6 @@ std::string stringField(const json& obj, std::string_view key, std::string_view 
   return v->get<std::string>();
 }
 
-constexpr std::size_t kMaxJsonValues = kMaxReviewValues;
-constexpr int kMaxJsonDepth = kMaxReviewDepth;
-
 // Builds the document like json::parse, but drops metadata.managedFields of the object and the
 // old object (key depth 4: review > request > object > metadata > key). No rule reads it and it
 // is often most of a request's bytes. A SAX filter in front of nlohmann's own DOM builder keeps
@@ -43,7 +40,7 @@ class SkipManagedFields {
  public:
   explicit SkipManagedFields(json& out) : dom_(out, /*allow_exceptions=*/false) {}
   bool errored() const { return dom_.is_errored(); }
-  // Stopped at kMaxJsonValues values or kMaxJsonDepth open containers.
+  // Stopped at kMaxReviewValues values or kMaxReviewDepth open containers.
   bool tooComplex() const { return tooComplex_; }
 
   bool null() {
@@ -99,7 +96,7 @@ class SkipManagedFields {
   }
   template <class F>
   bool scalar(F&& forward) {
-    if (!within(++values_ <= kMaxJsonValues)) return false;
+    if (!within(++values_ <= kMaxReviewValues)) return false;
     if (skipNext_) {
       skipNext_ = false;
       return true;
@@ -108,7 +105,7 @@ class SkipManagedFields {
   }
   template <class F>
   bool open(F&& forward) {
-    if (!within(++values_ <= kMaxJsonValues && depth_ < kMaxJsonDepth)) return false;
+    if (!within(++values_ <= kMaxReviewValues && depth_ < kMaxReviewDepth)) return false;
     ++depth_;
     if (skipNext_) {
       skipNext_ = false;
@@ -149,8 +146,8 @@ std::string parseSkippingManagedFields(std::string_view body, json& out) {
     ok = false;
   }
   if (sax.tooComplex()) {
-    return "request body holds more than " + std::to_string(kMaxJsonValues) +
-           " JSON values or nests deeper than " + std::to_string(kMaxJsonDepth) +
+    return "request body holds more than " + std::to_string(kMaxReviewValues) +
+           " JSON values or nests deeper than " + std::to_string(kMaxReviewDepth) +
            "; expected an AdmissionReview";
   }
   if (!ok || sax.errored()) return "request body is not valid JSON; expected an AdmissionReview";
