@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/json_view.h"
 #include "rules/model/kinds.h"
 #include "test/support/review.h"
 #include "webhook/admission/handler.h"
@@ -133,7 +134,8 @@ int main(int argc, char** argv) {
     for (int i = 0; i < n; ++i) {
       federations.push_back(member(i));
       members.push_back(
-          aw::rules::memberFromObject(aw::rules::KindId::IstioFederation, federations.back()));
+          aw::rules::memberFromObject(aw::rules::KindId::IstioFederation,
+                                      aw::json::Document::of(federations.back()).root()));
       services.push_back(publicService(i));
     }
     composer.addMemberSource([&members](std::vector<aw::rules::Member>& out) {

@@ -19,6 +19,7 @@
 #include <memory>
 
 #include "bench/payloads.h"
+#include "common/json_view.h"
 #include "rules/model/alliance.h"
 #include "rules/registry.h"
 #include "webhook/admission/admission.h"
@@ -162,7 +163,8 @@ void memberVsSubnets(benchmark::State& st) {
   request.kind = aw::rules::findKind("deckhouse.io", "IstioFederation");
   request.version = "v1alpha1";
   request.name = "cluster-b";
-  request.object = &object;
+  const aw::json::Document document = aw::json::Document::of(object);
+  request.object = document.root();
   const aw::rules::Outcome check = aw::rules::validate(request, context);
   if (!check.findings.empty() || !check.shapeErrors.empty()) {
     st.SkipWithError("the federation payload has findings against the generated alliance");

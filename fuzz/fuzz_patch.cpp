@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "common/json_view.h"
 #include "fuzz/common.h"
 #include "rules/model/kinds.h"
 #include "rules/registry.h"
@@ -30,7 +31,8 @@ aw::rules::Outcome mutate(const json& object) {
   r.operation = aw::rules::Operation::Create;
   r.name = "fuzz";
   r.namespace_ = "default";
-  r.object = &object;
+  const aw::json::Document document = aw::json::Document::of(object);
+  r.object = document.root();
   const aw::rules::Context context{snapshot().alliance, snapshot().config.settings};
   return aw::rules::mutate(r, context);
 }

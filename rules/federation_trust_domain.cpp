@@ -3,7 +3,7 @@
 // members with one domain cannot be told apart, so the value must be set, must not be
 // cluster.local, the local cluster's domain or another member's domain. A local cluster whose
 // own domain is cluster.local cannot federate at all.
-#include "common/json_path.h"
+#include "common/json_view.h"
 #include "common/text.h"
 #include "rules/all_rules.h"
 #include "rules/member_object.h"
@@ -53,10 +53,11 @@ Clash membersWithDomain(const Alliance& alliance, const Member& self, std::strin
 // What is wrong with the value itself. At most one finding: the most fundamental reason wins
 // (missing, then cluster.local, then the local domain, then another member's domain), since a
 // value that is cluster.local is usually also some other member's and one fix repairs both.
-std::string valueProblem(const std::string* written, const Member& self, const Alliance& alliance) {
+std::string valueProblem(std::optional<std::string_view> written, const Member& self,
+                         const Alliance& alliance) {
   const LocalCluster& local = alliance.local();
-  if (written == nullptr || normalizeDomain(*written).empty()) {
-    const std::string what = written == nullptr ? "trust domain is missing"
+  if (!written || normalizeDomain(*written).empty()) {
+    const std::string what = !written ? "trust domain is missing"
                              : written->empty()
                                  ? "trust domain is empty"
                                  : "trust domain " + quoteValue(*written) + " is empty";
@@ -85,7 +86,7 @@ std::string valueProblem(const std::string* written, const Member& self, const A
 
 void check(const Request& request, RuleContext& rule) {
   const Member self = subjectMember(request, rule.alliance());
-  const std::string* written = json::string(json::at(request.object, {"spec", "trustDomain"}));
+  const auto written = json::stringAt(request.object, {"spec", "trustDomain"});
   if (std::string problem = valueProblem(written, self, rule.alliance()); !problem.empty()) {
     rule.report(std::string(kPath), std::move(problem));
   }

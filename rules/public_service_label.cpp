@@ -2,7 +2,7 @@
 // its label federation.istio.deckhouse.io/public-service has the empty value (its selector is
 // `public-service=`). Any other value still makes this webhook check the Service as public, but
 // the Service is never exported, which is rarely what its author meant.
-#include "common/json_path.h"
+#include "common/json_view.h"
 #include "common/text.h"
 #include "rules/all_rules.h"
 #include "rules/model/keys.h"
@@ -12,9 +12,9 @@ namespace aw::rules {
 namespace {
 
 void check(const Request& request, RuleContext& rule) {
-  const json::json* labels = json::at(request.object, {"metadata", "labels"});
-  const std::string* value = json::string(json::child(labels, keys::kPublicServiceLabel));
-  if (value == nullptr || value->empty()) return;
+  const auto value =
+      json::stringAt(request.object, {"metadata", "labels", keys::kPublicServiceLabel});
+  if (!value || value->empty()) return;
   rule.report(keys::labelPath(keys::kPublicServiceLabel),
               "value " + quoteValue(*value) +
                   " is not empty, and the platform exports only Services whose value is empty (its "

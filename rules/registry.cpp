@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "common/json_view.h"
 #include "rules/all_rules.h"
 
 namespace aw::rules {
@@ -39,16 +40,14 @@ std::span<const FieldShape> lifecycleReads() {
 
 namespace {
 
-bool beingDeleted(const nlohmann::json& object) {
-  const auto metadata = object.find("metadata");
-  if (metadata == object.end() || !metadata->is_object()) return false;
-  const auto at = metadata->find("deletionTimestamp");
-  return at != metadata->end() && at->is_string() && !at->get_ref<const std::string&>().empty();
+bool beingDeleted(json::View object) {
+  const auto at = json::stringAt(object, {"metadata", "deletionTimestamp"});
+  return at && !at->empty();
 }
 
 Outcome run(const Request& request, const Context& context, bool mutating) {
   Outcome out;
-  if (request.kind == nullptr || request.object == nullptr) return out;
+  if (request.kind == nullptr) return out;
   if (request.operation != Operation::Create && request.operation != Operation::Update) return out;
 
   KindPlan made;
@@ -58,10 +57,10 @@ Outcome run(const Request& request, const Context& context, bool mutating) {
   if (plan.active.empty()) return out;
   // A deleting object is let through before anything else is looked at: a finalizer must come
   // off even when the object breaks a rule or has a field of the wrong type.
-  checkShape(*request.object, kLifecycleReads, out.shapeErrors);
+  checkShape(request.object, kLifecycleReads, out.shapeErrors);
   if (!out.shapeErrors.empty()) return out;
-  if (request.operation == Operation::Update && beingDeleted(*request.object)) return out;
-  checkShape(*request.object, plan.reads, out.shapeErrors);
+  if (request.operation == Operation::Update && beingDeleted(request.object)) return out;
+  checkShape(request.object, plan.reads, out.shapeErrors);
   if (!out.shapeErrors.empty()) return out;
   for (const RuleInfo* rule : plan.active) {
     RuleContext ruleContext(*rule, context.settings.of(rule->id), context.alliance, out);
@@ -104,10 +103,10 @@ std::string matchKey(const Finding& f) {
 
 void markExisting(Outcome& outcome, const Request& request, const Context& context) {
   if (request.operation != Operation::Update || outcome.findings.empty()) return;
-  if (request.oldObject == nullptr || !request.oldObject->is_object()) return;
+  if (!request.oldObject.isObject()) return;
   Request old = request;
   old.object = request.oldObject;
-  old.oldObject = nullptr;
+  old.oldObject = {};
   const Outcome before = validate(old, context);
   if (!before.shapeErrors.empty()) return;
   std::map<std::string, std::size_t> unmatched;

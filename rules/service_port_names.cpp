@@ -2,7 +2,7 @@
 // remote clusters build their ServiceEntries from port names.
 #include <cctype>
 
-#include "common/json_path.h"
+#include "common/json_view.h"
 #include "rules/all_rules.h"
 #include "rules/model/keys.h"
 #include "rules/service_ports.h"
@@ -13,17 +13,16 @@ namespace {
 
 void check(const Request& request, RuleContext& rule) {
   const bool all = rule.choice(kScope) == Scope::All;
-  if (!all && !isPublicService(*request.object)) return;
-  const json::json* ports = json::array(json::at(request.object, {"spec", "ports"}));
-  if (ports == nullptr) return;
-  for (std::size_t i = 0; i < ports->size(); ++i) {
-    const json::json* port = &(*ports)[i];
-    const std::string* name = json::string(json::child(port, "name"));
-    if (name != nullptr && !name->empty()) continue;
+  if (!all && !isPublicService(request.object)) return;
+  std::size_t i = 0;
+  for (const json::View port : json::at(request.object, {"spec", "ports"}).elements()) {
+    const std::size_t index = i++;
+    const auto name = json::string(json::child(port, "name"));
+    if (name && !name->empty()) continue;
     const ServicePort p = describeServicePort(port);
     std::string why = all ? "and this webhook's scope: all asks for a name on every port"
                           : "and public federation services need a name on every port";
-    rule.report("spec.ports[" + std::to_string(i) + "]",
+    rule.report("spec.ports[" + std::to_string(index) + "]",
                 "port " + p.label + " has no name, " + why +
                     " (add for example name: " + p.suggestedName + ")");
   }

@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <cctype>
 
-#include "common/json_path.h"
+#include "common/json_view.h"
 #include "common/text.h"
 #include "rules/all_rules.h"
 #include "rules/model/protocols.h"
@@ -23,18 +23,18 @@ bool equalsUpper(std::string_view value, std::string_view upper) {
 }
 
 // UDP and SCTP ports are not proxied by Istio, so their names do not matter.
-bool notProxied(const json::json* port) {
-  const std::string* protocol = json::string(json::child(port, "protocol"));
-  return protocol != nullptr && (equalsUpper(*protocol, "UDP") || equalsUpper(*protocol, "SCTP"));
+bool notProxied(json::View port) {
+  const auto protocol = json::string(json::child(port, "protocol"));
+  return protocol && (equalsUpper(*protocol, "UDP") || equalsUpper(*protocol, "SCTP"));
 }
 
 // Example names for the message: the table's http and tcp prefixes before the name. A name
 // that is not a valid port name already (only the `check` command can see one) is not repeated.
-std::string renameExamples(const std::string& name) {
+std::string renameExamples(std::string_view name) {
   const bool plain = std::all_of(name.begin(), name.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '-';
   });
-  const std::string suffix = plain ? name : "<suffix>";
+  const std::string suffix = plain ? std::string(name) : "<suffix>";
   std::string out;
   for (std::string_view canonical : {"HTTP", "TCP"}) {
     if (const Protocol* p = protocolOfValue(canonical)) {
@@ -45,17 +45,16 @@ std::string renameExamples(const std::string& name) {
 }
 
 void check(const Request& request, RuleContext& rule) {
-  if (rule.choice(kScope) != Scope::All && !isPublicService(*request.object)) return;
-  const json::json* ports = json::array(json::at(request.object, {"spec", "ports"}));
-  if (ports == nullptr) return;
-  for (std::size_t i = 0; i < ports->size(); ++i) {
-    const json::json* port = &(*ports)[i];
-    const std::string* name = json::string(json::child(port, "name"));
-    if (name == nullptr || name->empty()) continue;  // service-port-names' business
-    const std::string* appProtocol = json::string(json::child(port, "appProtocol"));
-    if (appProtocol != nullptr && !appProtocol->empty()) continue;
+  if (rule.choice(kScope) != Scope::All && !isPublicService(request.object)) return;
+  std::size_t i = 0;
+  for (const json::View port : json::at(request.object, {"spec", "ports"}).elements()) {
+    const std::size_t index = i++;
+    const auto name = json::string(json::child(port, "name"));
+    if (!name || name->empty()) continue;  // service-port-names' business
+    const auto appProtocol = json::string(json::child(port, "appProtocol"));
+    if (appProtocol && !appProtocol->empty()) continue;
     if (notProxied(port) || protocolOfPortName(*name) != nullptr) continue;
-    rule.report("spec.ports[" + std::to_string(i) + "].name",
+    rule.report("spec.ports[" + std::to_string(index) + "].name",
                 quoteValue(*name) + " has no Istio protocol prefix, so Istio treats it as TCP: " +
                     "rename it " + renameExamples(*name) + ", or set appProtocol");
   }

@@ -2,20 +2,23 @@
 
 #include <cctype>
 
-#include "common/json_path.h"
+#include "common/json_view.h"
 #include "rules/model/keys.h"
 
 namespace aw::rules {
 
-bool isPublicService(const nlohmann::json& service) {
-  const json::json* labels = json::object(json::at(&service, {"metadata", "labels"}));
-  return labels != nullptr && labels->contains(keys::kPublicServiceLabel);
+bool isPublicService(json::View service) {
+  // Any value, null included: the label is there.
+  for (const json::Member label : json::at(service, {"metadata", "labels"}).members()) {
+    if (label.key == keys::kPublicServiceLabel) return true;
+  }
+  return false;
 }
 
-ServicePort describeServicePort(const nlohmann::json* port) {
+ServicePort describeServicePort(json::View port) {
   const std::string number = json::scalarText(json::child(port, "port"));
-  const std::string* proto = json::string(json::child(port, "protocol"));
-  const std::string protocol = proto && !proto->empty() ? *proto : "TCP";
+  const auto proto = json::string(json::child(port, "protocol"));
+  const std::string protocol = proto && !proto->empty() ? std::string(*proto) : "TCP";
   std::string lower = protocol;
   for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return {(number.empty() ? "?" : number) + "/" + protocol, lower + "-" + number};

@@ -2,10 +2,10 @@
 // a port is described in a message.
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "common/json_view.h"
 #include "rules/engine/options.h"
 #include "rules/engine/shape.h"
 
@@ -28,12 +28,12 @@ inline const std::vector<FieldShape> kServicePortShapes = {
 };
 
 // Labelled federation.istio.deckhouse.io/public-service, with any value.
-bool isPublicService(const nlohmann::json& service);
+bool isPublicService(json::View service);
 
 struct ServicePort {
   std::string label;          // "80/TCP"
   std::string suggestedName;  // "tcp-80"
 };
-ServicePort describeServicePort(const nlohmann::json* port);
+ServicePort describeServicePort(json::View port);
 
 }  // namespace aw::rules

@@ -31,7 +31,7 @@
 #include <cctype>
 #include <set>
 
-#include "common/json_path.h"
+#include "common/json_view.h"
 #include "rules/all_rules.h"
 #include "rules/model/cidr.h"
 #include "rules/model/domain.h"
@@ -83,29 +83,28 @@ std::string nameStem(std::string_view protocol) {
   return out;
 }
 
-void defaultPorts(const Json& spec, Change& change) {
-  const Json* ports = json::array(json::child(&spec, "ports"));
-  if (ports == nullptr) return;
-  std::set<std::string> taken;
-  for (const Json& port : *ports) {
-    if (const std::string* name = json::string(json::child(&port, "name"))) taken.insert(*name);
+void defaultPorts(json::View spec, Change& change) {
+  const json::View ports = json::child(spec, "ports");
+  std::set<std::string, std::less<>> taken;
+  for (const json::View port : ports.elements()) {
+    if (const auto name = json::string(json::child(port, "name"))) taken.emplace(*name);
   }
-  for (std::size_t i = 0; i < ports->size(); ++i) {
-    const Json& port = (*ports)[i];
-    if (!port.is_object()) continue;
-    const std::string index = std::to_string(i);
-    const std::string* name = json::string(json::child(&port, "name"));
+  std::size_t i = 0;
+  for (const json::View port : ports.elements()) {
+    const std::string index = std::to_string(i++);
+    if (!port.isObject()) continue;
+    const auto name = json::string(json::child(port, "name"));
     std::string protocol;
-    if (const Json* written = json::child(&port, "protocol")) {
-      protocol = written->is_string() ? written->get<std::string>() : std::string();
-    } else if (const Protocol* known = name != nullptr ? protocolOfPortName(*name) : nullptr) {
+    if (const json::View written = json::child(port, "protocol")) {
+      protocol = written.string().value_or("");
+    } else if (const Protocol* known = name ? protocolOfPortName(*name) : nullptr) {
       protocol = std::string(known->canonical);
       change.add("/spec/ports/" + index + "/protocol", protocol,
                  "spec.ports[" + index + "].protocol");
     }
-    if (json::child(&port, "name") != nullptr) continue;
-    const Json* number = json::child(&port, "number");
-    if (number == nullptr || !number->is_number_integer()) continue;
+    if (json::child(port, "name")) continue;
+    const json::View number = json::child(port, "number");
+    if (!number.isInteger()) continue;
     const std::string protocolStem = nameStem(protocol);
     const std::string stem =
         (protocolStem.empty() ? "port" : protocolStem) + "-" + json::scalarText(number);
@@ -119,38 +118,36 @@ void defaultPorts(const Json& spec, Change& change) {
 // ---------------------------------------------------------------------------------------------
 // resolution
 
-bool isIpAddress(const std::string& address) {
-  const bool v6 = address.find(':') != std::string::npos;
-  return parseCidr(address + (v6 ? "/128" : "/32")).cidr.has_value();
+bool isIpAddress(std::string_view address) {
+  const bool v6 = address.find(':') != std::string_view::npos;
+  return parseCidr(std::string(address) + (v6 ? "/128" : "/32")).cidr.has_value();
 }
 
 // True when some endpoint address is a host name (neither an IP nor a unix:// socket).
-bool hasHostNameEndpoint(const Json& endpoints) {
-  for (const Json& endpoint : endpoints) {
-    const std::string* address = json::string(json::child(&endpoint, "address"));
-    if (address == nullptr || address->empty()) continue;  // network-only: counts neither way
+bool hasHostNameEndpoint(json::View endpoints) {
+  for (const json::View endpoint : endpoints.elements()) {
+    const auto address = json::string(json::child(endpoint, "address"));
+    if (!address || address->empty()) continue;  // network-only: counts neither way
     if (address->starts_with("unix://") || isIpAddress(*address)) continue;
     return true;
   }
   return false;
 }
 
-bool hasCidrAddress(const Json& spec) {
-  const Json* addresses = json::array(json::child(&spec, "addresses"));
-  if (addresses == nullptr) return false;
-  for (const Json& a : *addresses) {
-    const std::string* text = json::string(&a);
-    if (text != nullptr && text->find('/') != std::string::npos) return true;
+bool hasCidrAddress(json::View spec) {
+  for (const json::View a : json::child(spec, "addresses").elements()) {
+    const auto text = a.string();
+    if (text && text->find('/') != std::string_view::npos) return true;
   }
   return false;
 }
 
 // "" when resolution should stay unset.
-std::string_view defaultResolution(const Json& spec) {
-  const Json* endpoints = json::child(&spec, "endpoints");
-  if (endpoints == nullptr) return "NONE";
-  if (!endpoints->is_array()) return {};
-  if (!hasHostNameEndpoint(*endpoints)) return "STATIC";
+std::string_view defaultResolution(json::View spec) {
+  const json::View endpoints = json::child(spec, "endpoints");
+  if (!endpoints) return "NONE";
+  if (!endpoints.isArray()) return {};
+  if (!hasHostNameEndpoint(endpoints)) return "STATIC";
   return hasCidrAddress(spec) ? std::string_view() : "DNS";
 }
 
@@ -170,12 +167,12 @@ bool underSomeDomain(std::string_view host, const Alliance& alliance) {
 }
 
 // "" when location should stay unset (no hosts).
-std::string_view defaultLocation(const Json& spec, const Alliance& alliance) {
-  const Json* hosts = json::array(json::child(&spec, "hosts"));
-  if (hosts == nullptr || hosts->empty()) return {};
-  for (const Json& host : *hosts) {
-    const std::string* h = json::string(&host);
-    if (h == nullptr || !underSomeDomain(*h, alliance)) return "MESH_EXTERNAL";
+std::string_view defaultLocation(json::View spec, const Alliance& alliance) {
+  const json::View hosts = json::array(json::child(spec, "hosts"));
+  if (hosts.size() == 0) return {};
+  for (const json::View host : hosts.elements()) {
+    const auto h = host.string();
+    if (!h || !underSomeDomain(*h, alliance)) return "MESH_EXTERNAL";
   }
   return "MESH_INTERNAL";
 }
@@ -183,13 +180,13 @@ std::string_view defaultLocation(const Json& spec, const Alliance& alliance) {
 // ---------------------------------------------------------------------------------------------
 // the defaulted annotation
 
-void recordPaths(const Json& object, const std::vector<std::string>& paths, Json& ops) {
-  const Json* metadata = json::child(&object, "metadata");
-  const Json* annotations = json::child(metadata, "annotations");
-  const std::string* existing = json::string(json::child(annotations, keys::kDefaultedAnnotation));
+void recordPaths(json::View object, const std::vector<std::string>& paths, Json& ops) {
+  const json::View metadata = json::child(object, "metadata");
+  const json::View annotations = json::child(metadata, "annotations");
+  const auto existing = json::string(json::child(annotations, keys::kDefaultedAnnotation));
 
   std::set<std::string, std::less<>> listed;
-  std::string value = existing != nullptr ? *existing : std::string();
+  std::string value = existing ? std::string(*existing) : std::string();
   for (std::size_t pos = 0; pos <= value.size();) {
     const std::size_t comma = std::min(value.find(',', pos), value.size());
     listed.emplace(value.substr(pos, comma - pos));
@@ -204,13 +201,13 @@ void recordPaths(const Json& object, const std::vector<std::string>& paths, Json
   if (!appended) return;
 
   const std::string key(keys::kDefaultedAnnotation);
-  if (metadata == nullptr) {
+  if (!metadata) {
     ops.push_back(
         {{"op", "add"}, {"path", "/metadata"}, {"value", {{"annotations", {{key, value}}}}}});
-  } else if (annotations == nullptr) {
+  } else if (!annotations) {
     ops.push_back({{"op", "add"}, {"path", "/metadata/annotations"}, {"value", {{key, value}}}});
   } else {
-    ops.push_back({{"op", existing != nullptr ? "replace" : "add"},
+    ops.push_back({{"op", existing ? "replace" : "add"},
                    {"path", "/metadata/annotations/" + pointerToken(key)},
                    {"value", value}});
   }
@@ -219,22 +216,22 @@ void recordPaths(const Json& object, const std::vector<std::string>& paths, Json
 // ---------------------------------------------------------------------------------------------
 
 void check(const Request& request, RuleContext& rule) {
-  const Json* spec = json::object(json::child(request.object, "spec"));
-  if (spec == nullptr) return;
+  const json::View spec = json::object(json::child(request.object, "spec"));
+  if (!spec) return;
   Change change;
-  defaultPorts(*spec, change);
-  if (json::child(spec, "resolution") == nullptr) {
-    if (std::string_view r = defaultResolution(*spec); !r.empty()) {
+  defaultPorts(spec, change);
+  if (!json::child(spec, "resolution")) {
+    if (std::string_view r = defaultResolution(spec); !r.empty()) {
       change.add("/spec/resolution", r, "spec.resolution");
     }
   }
-  if (json::child(spec, "location") == nullptr) {
-    if (std::string_view l = defaultLocation(*spec, rule.alliance()); !l.empty()) {
+  if (!json::child(spec, "location")) {
+    if (std::string_view l = defaultLocation(spec, rule.alliance()); !l.empty()) {
       change.add("/spec/location", l, "spec.location");
     }
   }
   if (change.paths.empty()) return;
-  recordPaths(*request.object, change.paths, change.ops);
+  recordPaths(request.object, change.paths, change.ops);
   for (Json& op : change.ops) rule.patch(std::move(op));
 }
 

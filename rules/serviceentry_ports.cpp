@@ -1,6 +1,6 @@
 // serviceentry-ports: Istio builds listeners and clusters per declared port, so a ServiceEntry
 // without ports gives its hosts no routing, no protocol and no policy.
-#include "common/json_path.h"
+#include "common/json_view.h"
 #include "rules/all_rules.h"
 
 namespace aw::rules {
@@ -8,9 +8,9 @@ namespace aw::rules {
 namespace {
 
 void check(const Request& request, RuleContext& rule) {
-  const json::json* ports = json::at(request.object, {"spec", "ports"});
-  if (ports != nullptr && !(ports->is_array() && ports->empty())) return;
-  rule.report("spec.ports", std::string(ports == nullptr ? "no ports" : "empty port list") +
+  const json::View ports = json::at(request.object, {"spec", "ports"});
+  if (ports && !(ports.isArray() && ports.size() == 0)) return;
+  rule.report("spec.ports", std::string(!ports ? "no ports" : "empty port list") +
                                 ", so Istio cannot route to these hosts: add spec.ports entries "
                                 "with number, name and protocol");
 }

@@ -9,7 +9,7 @@
 #include <map>
 #include <tuple>
 
-#include "common/json_path.h"
+#include "common/json_view.h"
 #include "common/text.h"
 #include "rules/all_rules.h"
 #include "rules/member_object.h"
@@ -38,21 +38,19 @@ constexpr ActionOption kMultiNetworkAction{"multiNetworkAction"};
 constexpr ActionOption kUnknownSubnets{"unknownSubnets"};
 
 // The whole annotation value a malformed element came from, when it came from one.
-const std::string* annotationValue(const nlohmann::json& object, const std::string& path) {
+std::optional<std::string_view> annotationValue(json::View object, const std::string& path) {
   for (std::string_view key : {keys::kPodSubnetAnnotation, keys::kServiceSubnetAnnotation}) {
-    if (path == annotationPath(key)) {
-      return json::string(json::at(&object, {"metadata", "annotations", key}));
-    }
+    if (path == annotationPath(key)) return json::stringAt(object, {"metadata", "annotations", key});
   }
-  return nullptr;
+  return std::nullopt;
 }
 
-void reportMalformed(const Member& self, const nlohmann::json& object, RuleContext& rule) {
+void reportMalformed(const Member& self, json::View object, RuleContext& rule) {
   for (const BadCidr& bad : self.malformed) {
     std::string message;
     if (bad.text.empty()) {
-      const std::string* whole = annotationValue(object, bad.path);
-      const bool blank = whole == nullptr || whole->find_first_not_of(" \t") == std::string::npos;
+      const auto whole = annotationValue(object, bad.path);
+      const bool blank = !whole || whole->find_first_not_of(" \t") == std::string_view::npos;
       message = blank ? "the value is empty: write a CIDR or a comma-separated list of CIDRs "
                         "(e.g. 10.112.0.0/16), or remove the annotation"
                       : "empty element in the CIDR list " + quoteValue(*whole) +
@@ -181,7 +179,7 @@ void reportUnknown(const Member& self, RuleContext& rule) {
 
 void check(const Request& request, RuleContext& rule) {
   const Member self = subjectMember(request, rule.alliance());
-  reportMalformed(self, *request.object, rule);
+  reportMalformed(self, request.object, rule);
   reportOwnOverlaps(self, rule);
   reportAllianceOverlaps(self, rule);
   reportUnknown(self, rule);

@@ -1,10 +1,10 @@
 // The admission request as the rules see it: no HTTP, no AdmissionReview envelope.
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 
+#include "common/json_view.h"
 #include "rules/model/kinds.h"
 
 namespace aw::rules {
@@ -15,12 +15,14 @@ std::string_view operationName(Operation op);  // "CREATE", ...
 
 struct Request {
   const KindInfo* kind = nullptr;  // nullptr: not a kind the webhook checks
-  std::string version;
+  // Views, like the objects: into the review or the caller's strings.
+  std::string_view version;
   Operation operation = Operation::Create;
-  std::string name;
-  std::string namespace_;
-  const nlohmann::json* object = nullptr;     // the new object (CREATE, UPDATE)
-  const nlohmann::json* oldObject = nullptr;  // the old object (UPDATE, DELETE)
+  std::string_view name;
+  std::string_view namespace_;
+  // Views into a document the caller keeps alive; absent when the review has none.
+  json::View object;     // the new object (CREATE, UPDATE)
+  json::View oldObject;  // the old object (UPDATE, DELETE)
 };
 
 }  // namespace aw::rules

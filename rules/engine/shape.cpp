@@ -7,35 +7,47 @@ namespace aw::rules {
 
 namespace {
 
-std::string_view typeName(const nlohmann::json& v) {
-  switch (v.type()) {
-    case nlohmann::json::value_t::object:
+std::string_view typeName(json::Type t) {
+  switch (t) {
+    case json::Type::Object:
       return "an object";
-    case nlohmann::json::value_t::array:
+    case json::Type::Array:
       return "a list";
-    case nlohmann::json::value_t::string:
+    case json::Type::String:
       return "a string";
-    case nlohmann::json::value_t::boolean:
+    case json::Type::Boolean:
       return "a boolean";
-    case nlohmann::json::value_t::number_integer:
-    case nlohmann::json::value_t::number_unsigned:
+    case json::Type::Integer:
       return "an integer";
-    case nlohmann::json::value_t::number_float:
+    case json::Type::Float:
       return "a number with a fraction";
-    default:
-      return "null";
+    case json::Type::Absent:
+    case json::Type::Null:
+      break;
   }
+  return "null";
 }
 
-bool matches(const nlohmann::json& v, std::uint8_t types) {
-  if (v.is_null()) return true;
-  if (v.is_object()) return types & kObject;
-  if (v.is_array()) return types & kArray;
-  if (v.is_string()) return types & kString;
-  if (v.is_boolean()) return types & kBoolean;
-  if (v.is_number_integer()) return types & kInteger;
-  // A float with an integral value (1e3, 80.0) is still not an integer to Kubernetes.
-  return false;
+bool matches(json::Type t, std::uint8_t types) {
+  switch (t) {
+    case json::Type::Object:
+      return types & kObject;
+    case json::Type::Array:
+      return types & kArray;
+    case json::Type::String:
+      return types & kString;
+    case json::Type::Boolean:
+      return types & kBoolean;
+    case json::Type::Integer:
+      return types & kInteger;
+    case json::Type::Float:
+      // A float with an integral value (1e3, 80.0) is still not an integer to Kubernetes.
+      return false;
+    case json::Type::Absent:
+    case json::Type::Null:
+      break;
+  }
+  return true;
 }
 
 std::string expected(std::uint8_t types) {
@@ -102,16 +114,17 @@ class At {
 };
 
 // Walks `rest` (remaining dotted segments) below `node`, whose concrete path is `at`.
-void walk(const nlohmann::json& node, std::string_view rest, At& at, std::uint8_t types,
+void walk(json::View node, std::string_view rest, At& at, std::uint8_t types,
           std::vector<Finding>& out) {
   if (rest.empty()) {
-    if (!matches(node, types)) {
+    const json::Type type = node.type();
+    if (!matches(type, types)) {
       out.push_back({std::string(kObjectShapeRule), at.str(),
-                     expected(types) + ", got " + std::string(typeName(node)), Action::Deny});
+                     expected(types) + ", got " + std::string(typeName(type)), Action::Deny});
     }
     return;
   }
-  if (!node.is_object()) return;  // the parent's own shape entry reports it
+  if (!node.isObject()) return;  // the parent's own shape entry reports it
   const auto dot = rest.find('.');
   std::string_view seg = rest.substr(0, dot);
   const std::string_view next = dot == std::string_view::npos ? "" : rest.substr(dot + 1);
@@ -123,31 +136,35 @@ void walk(const nlohmann::json& node, std::string_view rest, At& at, std::uint8_
     mode = kEachValue;
     seg.remove_suffix(2);
   }
-  const auto it = node.find(seg);
-  if (it == node.end()) return;
+  const json::View field = node[seg];
+  if (!field) return;
   const At::Push here(at, {At::Part::kName, seg});
   if (mode == kPlain) {
-    walk(*it, next, at, types, out);
-  } else if (mode == kEachElement && it->is_array()) {
-    for (std::size_t i = 0; i < it->size(); ++i) {
-      const At::Push element(at, {At::Part::kIndex, {}, i});
-      walk((*it)[i], next, at, types, out);
+    walk(field, next, at, types, out);
+  } else if (mode == kEachElement) {
+    std::size_t i = 0;
+    for (const json::View element : field.elements()) {
+      const At::Push index(at, {At::Part::kIndex, {}, i++});
+      walk(element, next, at, types, out);
     }
-  } else if (mode == kEachValue && it->is_object()) {
-    for (auto kv = it->begin(); kv != it->end(); ++kv) {
-      const At::Push value(at, {At::Part::kKey, kv.key()});
-      walk(kv.value(), next, at, types, out);
+  } else {
+    // In document order. The request path's decoder hands over only maps whose keys are
+    // ascending and unique, the order a nlohmann object (and the API server's JSON) has.
+    for (const json::Member m : field.members()) {
+      const At::Push value(at, {At::Part::kKey, m.key});
+      walk(m.value, next, at, types, out);
     }
   }
 }
 
 }  // namespace
 
-void checkShape(const nlohmann::json& object, const std::vector<FieldShape>& shapes,
+void checkShape(json::View object, const std::vector<FieldShape>& shapes,
                 std::vector<Finding>& out) {
-  if (!object.is_object()) {
+  if (!object.isObject()) {
     out.push_back({std::string(kObjectShapeRule), "object",
-                   "expected an object, got " + std::string(typeName(object)), Action::Deny});
+                   "expected an object, got " + std::string(typeName(object.type())),
+                   Action::Deny});
     return;
   }
   At at;

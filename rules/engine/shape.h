@@ -3,11 +3,11 @@
 #pragma once
 
 #include <cstdint>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "common/json_view.h"
 #include "rules/engine/finding.h"
 
 namespace aw::rules {
@@ -29,7 +29,7 @@ struct FieldShape {
 
 // Appends one finding per mismatch (rule object-shape), with the concrete path
 // ("spec.ports[1].port: expected an integer or a string, got an object").
-void checkShape(const nlohmann::json& object, const std::vector<FieldShape>& shapes,
+void checkShape(json::View object, const std::vector<FieldShape>& shapes,
                 std::vector<Finding>& out);
 
 }  // namespace aw::rules

@@ -2,7 +2,7 @@
 
 #include <limits>
 
-#include "common/json_path.h"
+#include "common/json_view.h"
 #include "rules/model/domain.h"
 #include "rules/model/keys.h"
 
@@ -75,36 +75,35 @@ void addSubnets(Member& member, std::string_view text, SubnetRole role, const st
   (role == SubnetRole::Pod ? member.podDeclared : member.serviceDeclared) = true;
 }
 
-Member memberFromObject(KindId kind, const nlohmann::json& object, const Member* configured) {
+Member memberFromObject(KindId kind, json::View object, const Member* configured) {
   Member m;
   m.kind = kind;
-  const nlohmann::json* spec = json::child(&object, "spec");
-  if (const std::string* name = json::string(json::at(&object, {"metadata", "name"})))
-    m.name = *name;
+  const json::View spec = json::child(object, "spec");
+  if (const auto name = json::stringAt(object, {"metadata", "name"})) m.name = *name;
   m.origin = std::string(kindInfo(kind).kind) + " " + m.name;
-  const nlohmann::json* annotations = json::at(&object, {"metadata", "annotations"});
+  const json::View annotations = json::at(object, {"metadata", "annotations"});
   auto annotation = [&](std::string_view key) {
     return json::string(json::child(annotations, key));
   };
 
-  if (const std::string* pod = annotation(keys::kPodSubnetAnnotation)) {
+  if (const auto pod = annotation(keys::kPodSubnetAnnotation)) {
     addSubnets(m, *pod, SubnetRole::Pod, annotationPath(keys::kPodSubnetAnnotation));
   }
-  if (const std::string* svc = annotation(keys::kServiceSubnetAnnotation)) {
+  if (const auto svc = annotation(keys::kServiceSubnetAnnotation)) {
     addSubnets(m, *svc, SubnetRole::Service, annotationPath(keys::kServiceSubnetAnnotation));
   }
   if (kind == KindId::IstioFederation) {
-    if (const std::string* td = json::string(json::child(spec, "trustDomain"))) {
+    if (const auto td = json::string(json::child(spec, "trustDomain"))) {
       m.domain = *td;
       m.domainPath = "spec.trustDomain";
     }
   } else {
-    if (const std::string* d = annotation(keys::kClusterDomainAnnotation)) {
+    if (const auto d = annotation(keys::kClusterDomainAnnotation)) {
       m.domain = *d;
       m.domainPath = annotationPath(keys::kClusterDomainAnnotation);
     }
-    const nlohmann::json* ingress = json::child(spec, "enableIngressGateway");
-    m.multiNetwork = !(ingress && ingress->is_boolean() && !ingress->get<bool>());
+    const std::optional<bool> ingress = json::child(spec, "enableIngressGateway").boolean();
+    m.multiNetwork = !(ingress && !*ingress);
   }
   return withConfigured(std::move(m), configured);
 }

@@ -5,6 +5,7 @@
 
 #include <random>
 
+#include "common/json_view.h"
 #include "rules/model/keys.h"
 #include "rules/registry.h"
 #include "test/support/json_patch.h"
@@ -183,8 +184,10 @@ rules:
     request.kind = findKind(groupOfApiVersion(apiVersion), kind);
     request.operation = round % 3 == 0 ? Operation::Update : Operation::Create;
     request.name = "cluster-b";
-    request.object = &object;
-    request.oldObject = request.operation == Operation::Update ? &old : nullptr;
+    const aw::json::Document objectDocument = aw::json::Document::of(object);
+    const aw::json::Document oldDocument = aw::json::Document::of(old);
+    request.object = objectDocument.root();
+    if (request.operation == Operation::Update) request.oldObject = oldDocument.root();
 
     Outcome validated, mutated;
     ASSERT_NO_THROW(validated = validate(request, context)) << object.dump();

@@ -8,6 +8,7 @@
 #include <random>
 #include <set>
 
+#include "common/json_view.h"
 #include "rules/model/domain.h"
 #include "rules/model/keys.h"
 #include "rules/registry.h"
@@ -214,7 +215,8 @@ TEST(ServiceEntryDefaultsProperties, GeneratedServiceEntries) {
     SCOPED_TRACE("object: " + original.dump());
     rules::Request request;
     request.kind = &rules::kindInfo(rules::KindId::ServiceEntry);
-    request.object = &original;
+    const aw::json::Document originalDocument = aw::json::Document::of(original);
+    request.object = originalDocument.root();
     const rules::Outcome out = rules::mutate(request, context);
     ASSERT_TRUE(out.shapeErrors.empty());
     ASSERT_TRUE(out.findings.empty());
@@ -232,7 +234,8 @@ TEST(ServiceEntryDefaultsProperties, GeneratedServiceEntries) {
     EXPECT_LE(patch.size(), 2 * ports + 3);
 
     // Idempotent.
-    request.object = &result;
+    const aw::json::Document resultDocument = aw::json::Document::of(result);
+    request.object = resultDocument.root();
     const rules::Outcome again = rules::mutate(request, context);
     EXPECT_TRUE(again.patch.empty()) << "second patch: " << again.patch.dump();
 
@@ -342,7 +345,8 @@ TEST(ServiceEntryDefaultsProperties, ValidEntriesStayValid) {
     if (duplicateUserNames) continue;
     rules::Request request;
     request.kind = &rules::kindInfo(rules::KindId::ServiceEntry);
-    request.object = &object;
+    const aw::json::Document document = aw::json::Document::of(object);
+    request.object = document.root();
     const json result = applyPatch(object, rules::mutate(request, context).patch);
     const bool cidrAndDns = !result["spec"].contains("resolution");
     const std::vector<std::string> violations = serviceEntryCrdViolations(result);

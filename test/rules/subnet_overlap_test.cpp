@@ -47,7 +47,8 @@ std::vector<Finding> runSubnetOverlap(const Alliance& alliance, const nlohmann::
   Request request;
   request.kind = &kindInfo(KindId::IstioFederation);
   request.name = "cluster-b";
-  request.object = &object;
+  const aw::json::Document document = aw::json::Document::of(object);
+  request.object = document.root();
   Outcome out;
   const RuleInfo* rule = findRule("subnet-overlap");
   RuleContext context(*rule, settings.of(rule->id), alliance, out);

@@ -148,7 +148,7 @@ rules::Member memberOf(const nlohmann::json& object) {
                           kind->id != rules::KindId::IstioMulticluster)) {
     throw std::runtime_error("alliance object is not an IstioFederation or IstioMulticluster");
   }
-  return rules::memberFromObject(kind->id, object);
+  return rules::memberFromObject(kind->id, aw::json::Document::of(object).root());
 }
 
 CaseWorld::CaseWorld(const RuleCase& c) : operation_(c.operation) {
@@ -166,19 +166,21 @@ CaseWorld::CaseWorld(const RuleCase& c) : operation_(c.operation) {
 rules::Request CaseWorld::request(const nlohmann::json& object,
                                   const nlohmann::json* oldObject) const {
   rules::Request r;
-  const nlohmann::json& typed = object.is_object() ? object : *oldObject;
-  const std::string apiVersion = typed.is_object() ? typed.value("apiVersion", "") : "";
-  const std::string kind = typed.is_object() ? typed.value("kind", "") : "";
+  // An absent object reads like a null one; documents_ keeps what the views point into.
+  r.object = documents_.emplace_back(aw::json::Document::of(object)).root();
+  if (oldObject != nullptr) {
+    r.oldObject = documents_.emplace_back(aw::json::Document::of(*oldObject)).root();
+  }
+  // Kind, version, name and namespace as the API server would send them: the object's.
+  const aw::json::View typed = r.object.isObject() ? r.object : r.oldObject;
+  const std::string_view apiVersion = aw::json::stringAt(typed, {"apiVersion"}).value_or("");
+  const std::string_view kind = aw::json::stringAt(typed, {"kind"}).value_or("");
   r.kind = rules::findKind(rules::groupOfApiVersion(apiVersion), kind);
   const auto slash = apiVersion.find('/');
-  r.version = slash == std::string::npos ? apiVersion : apiVersion.substr(slash + 1);
+  r.version = slash == std::string_view::npos ? apiVersion : apiVersion.substr(slash + 1);
   r.operation = operation_;
-  if (typed.is_object() && typed.contains("metadata") && typed["metadata"].is_object()) {
-    r.name = typed["metadata"].value("name", "");
-    r.namespace_ = typed["metadata"].value("namespace", "");
-  }
-  r.object = object.is_null() ? nullptr : &object;
-  r.oldObject = oldObject;
+  r.name = aw::json::stringAt(typed, {"metadata", "name"}).value_or("");
+  r.namespace_ = aw::json::stringAt(typed, {"metadata", "namespace"}).value_or("");
   return r;
 }
 

@@ -19,12 +19,14 @@
 // Every mutation case is also run again on the patched object, which must get no patch.
 #pragma once
 
+#include <deque>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
 
+#include "common/json_view.h"
 #include "rules/registry.h"
 #include "webhook/state/config.h"
 
@@ -72,6 +74,7 @@ class CaseWorld {
   std::optional<webhook::Config> config_;
   std::optional<rules::Alliance> alliance_;
   rules::Operation operation_;
+  mutable std::deque<aw::json::Document> documents_;  // what request()'s views point into
 };
 
 // A case's expectation as findings text: "<action> <rule>: <path>: <message>".

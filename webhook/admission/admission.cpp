@@ -156,6 +156,13 @@ std::string parseSkippingManagedFields(std::string_view body, json& out) {
 
 }  // namespace
 
+struct AdmissionRequest::Owned {
+  std::string apiVersion, uid, group, version, kind, name, namespace_, username;
+  std::vector<std::string> groupNames;
+  std::vector<std::string_view> groups;  // views of groupNames
+  std::optional<aw::json::Document> document;
+};
+
 rules::Request AdmissionRequest::toRulesRequest() const {
   rules::Request r;
   r.kind = rules::findKind(group, kind);
@@ -163,19 +170,19 @@ rules::Request AdmissionRequest::toRulesRequest() const {
   r.operation = operation;
   r.name = name;
   r.namespace_ = namespace_;
-  r.object = &object;
-  r.oldObject = oldObject.is_null() ? nullptr : &oldObject;
+  r.object = object;
+  r.oldObject = oldObject;
   return r;
 }
 
 namespace {
 
 // apiVersion, kind and the request object of the review; throws Bad.
-const json& readEnvelope(const json& doc, AdmissionRequest& req) {
+const json& readEnvelope(const json& doc, AdmissionRequest::Owned& own) {
   if (!doc.is_object()) throw Bad{"request body is not a JSON object; expected an AdmissionReview"};
-  req.apiVersion = stringField(doc, "apiVersion", "apiVersion", true);
-  if (req.apiVersion != kV1 && req.apiVersion != kV1beta1) {
-    throw Bad{"apiVersion \"" + req.apiVersion +
+  own.apiVersion = stringField(doc, "apiVersion", "apiVersion", true);
+  if (own.apiVersion != kV1 && own.apiVersion != kV1beta1) {
+    throw Bad{"apiVersion \"" + own.apiVersion +
               "\" is not supported; expected admission.k8s.io/v1 or admission.k8s.io/v1beta1"};
   }
   const std::string kind = stringField(doc, "kind", "kind", true);
@@ -186,13 +193,14 @@ const json& readEnvelope(const json& doc, AdmissionRequest& req) {
   return *request;
 }
 
-void readKindAndOperation(const json& request, AdmissionRequest& req) {
+void readKindAndOperation(const json& request, AdmissionRequest& req,
+                          AdmissionRequest::Owned& own) {
   const json* kindObj = child(request, "kind");
   if (kindObj == nullptr) throw Bad{"request.kind is missing"};
   if (!kindObj->is_object()) throw Bad{"request.kind must be an object"};
-  req.group = stringField(*kindObj, "group", "request.kind.group", false);
-  req.version = stringField(*kindObj, "version", "request.kind.version", true);
-  req.kind = stringField(*kindObj, "kind", "request.kind.kind", true);
+  own.group = stringField(*kindObj, "group", "request.kind.group", false);
+  own.version = stringField(*kindObj, "version", "request.kind.version", true);
+  own.kind = stringField(*kindObj, "kind", "request.kind.kind", true);
 
   const std::string op = stringField(request, "operation", "request.operation", true);
   if (op == "CREATE") {
@@ -208,15 +216,16 @@ void readKindAndOperation(const json& request, AdmissionRequest& req) {
   }
 }
 
-void readUserAndDryRun(const json& request, AdmissionRequest& req) {
+void readUserAndDryRun(const json& request, AdmissionRequest& req,
+                       AdmissionRequest::Owned& own) {
   if (const json* user = child(request, "userInfo")) {
     if (!user->is_object()) throw Bad{"request.userInfo must be an object"};
-    req.username = stringField(*user, "username", "request.userInfo.username", false);
+    own.username = stringField(*user, "username", "request.userInfo.username", false);
     if (const json* groups = child(*user, "groups")) {
       if (!groups->is_array()) throw Bad{"request.userInfo.groups must be a list of strings"};
       for (const json& g : *groups) {
         if (!g.is_string()) throw Bad{"request.userInfo.groups must be a list of strings"};
-        req.groups.push_back(g.get<std::string>());
+        own.groupNames.push_back(g.get<std::string>());
       }
     }
   }
@@ -235,19 +244,38 @@ DecodeResult decodeAdmissionReview(std::string_view body) {
   if (!result.error.empty()) return result;
   try {
     AdmissionRequest req;
-    const json& request = readEnvelope(doc, req);
-    req.uid = stringField(request, "uid", "request.uid", true);
-    if (req.uid.empty()) throw Bad{"request.uid is empty"};
-    readKindAndOperation(request, req);
-    req.name = stringField(request, "name", "request.name", false);
-    req.namespace_ = stringField(request, "namespace", "request.namespace", false);
-    readUserAndDryRun(request, req);
-    // Move the objects out of the parsed document instead of copying them.
-    json& mutableRequest = doc["request"];
-    if (mutableRequest.contains("object")) req.object = std::move(mutableRequest["object"]);
-    if (mutableRequest.contains("oldObject")) {
-      req.oldObject = std::move(mutableRequest["oldObject"]);
+    auto owned = std::make_shared<AdmissionRequest::Owned>();
+    AdmissionRequest::Owned& own = *owned;
+    const json& request = readEnvelope(doc, own);
+    own.uid = stringField(request, "uid", "request.uid", true);
+    if (own.uid.empty()) throw Bad{"request.uid is empty"};
+    readKindAndOperation(request, req, own);
+    own.name = stringField(request, "name", "request.name", false);
+    own.namespace_ = stringField(request, "namespace", "request.namespace", false);
+    readUserAndDryRun(request, req, own);
+    own.groups.assign(own.groupNames.begin(), own.groupNames.end());
+    req.apiVersion = own.apiVersion;
+    req.uid = own.uid;
+    req.group = own.group;
+    req.version = own.version;
+    req.kind = own.kind;
+    req.name = own.name;
+    req.namespace_ = own.namespace_;
+    req.username = own.username;
+    req.groups = own.groups;
+    if (rules::findKind(req.group, req.kind) != nullptr) {
+      // The rules read a simdjson view: the objects are written out and parsed again, one
+      // document for both. A missing object reads like a null one.
+      json& mutableRequest = doc["request"];
+      json objects = json::array();
+      for (const char* key : {"object", "oldObject"}) {
+        objects.push_back(mutableRequest.contains(key) ? std::move(mutableRequest[key]) : json());
+      }
+      auto element = own.document.emplace(aw::json::Document::of(objects)).root().elements().begin();
+      req.object = *element;
+      req.oldObject = *++element;
     }
+    req.owned = std::move(owned);
     result.request = std::move(req);
   } catch (const Bad& bad) {
     result.error = bad.message;

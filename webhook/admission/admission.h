@@ -3,29 +3,39 @@
 
 #include <cstddef>
 #include <map>
-#include <nlohmann/json.hpp>
+#include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "common/json_view.h"
 #include "rules/engine/request.h"
 
 namespace aw::webhook {
 
+// The request's fields, as views. They point into `owned` (decodeAdmissionReview), or, when that
+// is empty, into the thread's tape and buffers in decodeForRules, valid until the thread's next
+// decode: the request path copies nothing out of a review.
 struct AdmissionRequest {
-  std::string apiVersion;  // admission.k8s.io/v1 or admission.k8s.io/v1beta1, echoed back
-  std::string uid;
-  std::string group, version, kind;  // request.kind
+  std::string_view apiVersion;  // admission.k8s.io/v1 or admission.k8s.io/v1beta1, echoed back
+  std::string_view uid;
+  std::string_view group, version, kind;  // request.kind
   rules::Operation operation = rules::Operation::Create;
-  std::string name, namespace_;
-  std::string username;
-  std::vector<std::string> groups;  // request.userInfo.groups
+  std::string_view name, namespace_;
+  std::string_view username;
+  std::span<const std::string_view> groups;  // request.userInfo.groups
   bool dryRun = false;
-  nlohmann::json object;     // null when absent
-  nlohmann::json oldObject;  // null when absent
+  // request.object and request.oldObject, absent when the review has none; only for the kinds
+  // the webhook checks (no rule reads any other).
+  json::View object;
+  json::View oldObject;
 
-  // The rules' view of this request (points into this object; keep it alive).
+  struct Owned;  // what the views point into, when the request owns it
+  std::shared_ptr<const Owned> owned;
+
+  // The rules' view of this request (points where this request does).
   rules::Request toRulesRequest() const;
 };
 
@@ -41,9 +51,10 @@ struct DecodeResult {
 inline constexpr std::size_t kMaxReviewValues = 500000;
 inline constexpr int kMaxReviewDepth = 1000;
 
-// The reference decoder: builds the whole document (but metadata.managedFields) as nlohmann/json.
-// `check`, the tests and the request path's fallback use it; the request path decodes with
-// decodeForRules (review_decoder.h), which answers the same.
+// The reference decoder: builds the whole document (but metadata.managedFields) as nlohmann/json
+// and hands the rules a Document of the objects made from it. The tests and the request path's
+// fallback use it; the request path decodes with decodeForRules (review_decoder.h), which answers
+// the same.
 DecodeResult decodeAdmissionReview(std::string_view body);
 
 // What the webhook answers; built by the decision, encoded by encodeAdmissionReview.

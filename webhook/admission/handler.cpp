@@ -81,7 +81,9 @@ HttpResult AdmissionHandler::handle(Endpoint endpoint, std::string_view body) co
               {{"endpoint", name}, {"error", decoded.error}, {"bytes", body.size()}});
     return {400, errorBody(decoded.error)};
   }
-  return answer(endpoint, *decoded.request, start);
+  HttpResult result = answer(endpoint, *decoded.request, start);
+  releaseLargeDecodeBuffers();
+  return result;
 }
 
 HttpResult AdmissionHandler::answer(Endpoint endpoint, const AdmissionRequest& req,

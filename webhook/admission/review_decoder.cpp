@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -20,7 +19,7 @@
 // On-Demand is cheaper because it leaves what it skips unchecked: `{"a": tru}` inside an
 // annotation would pass, where the reference answers 400. The DOM parser checks every byte (UTF-8,
 // literals, numbers, nesting) and writes a tape the thread keeps: no allocation per request once
-// warm. Reading the tape for the few fields needed costs little next to parsing it.
+// warm. The rules then read that tape through json::View, which costs little next to parsing it.
 
 namespace aw::webhook {
 
@@ -33,9 +32,9 @@ struct Fallback {};
 
 // ---- the fields the rules read, as a tree per kind ------------------------------------------
 
-// One step of a `reads` path. A node without children is read as a whole and copied whole; a
-// node with children is copied with only those (an object keeps the named keys, a list every
-// element, a map every value, each pruned below).
+// One step of a `reads` path: a node without children is read as a whole; below a node with
+// children the rules read only those (an object's named keys, a list's every element, a map's
+// every value).
 struct FieldNode {
   std::vector<std::pair<std::string_view, std::unique_ptr<FieldNode>>> keys;  // "spec", "ports"
   std::unique_ptr<FieldNode> element;                                         // "ports[]"
@@ -101,9 +100,7 @@ const FieldNode* fieldsRead(const rules::KindInfo* kind) {
   return nullptr;
 }
 
-// ---- copying from the tape ------------------------------------------------------------------
-
-using nlohmann::json;
+// ---- checking the maps the rules iterate -------------------------------------------------
 
 // The element as `T`, copied out of simdjson's result wrapper (which a range-for would
 // outlive). Callers have checked the type, so the fallback is never taken.
@@ -114,79 +111,34 @@ T as(dom::element e) {
   return v;
 }
 
-// The scalar as the reference's parser gives it: integers as nlohmann does (non-negative ones
-// unsigned). A number with a fraction or exponent goes to the reference, whose lexer decides
-// what it is; simdjson has already rejected what nlohmann cannot represent.
-json scalar(dom::element e) {
-  switch (e.type()) {
-    case dom::element_type::STRING:
-      return std::string(as<std::string_view>(e));
-    case dom::element_type::INT64: {
-      const auto v = as<std::int64_t>(e);
-      return v < 0 ? json(v) : json(static_cast<std::uint64_t>(v));
-    }
-    case dom::element_type::UINT64:
-      return as<std::uint64_t>(e);
-    case dom::element_type::BOOL:
-      return as<bool>(e);
-    case dom::element_type::NULL_VALUE:
-      return nullptr;
-    case dom::element_type::DOUBLE:
-    case dom::element_type::OBJECT:
-    case dom::element_type::ARRAY:
-      break;
-  }
-  throw Fallback{};
-}
-
-void copyWhole(dom::element e, json& out) {
-  switch (e.type()) {
-    case dom::element_type::OBJECT:
-      out = json::object();
-      for (dom::key_value_pair field : as<dom::object>(e)) {
-        json& slot = out[std::string(field.key)];
-        slot = nullptr;  // a repeated key: the last one wins, as in the reference
-        copyWhole(field.value, slot);
-      }
-      return;
-    case dom::element_type::ARRAY:
-      out = json::array();
-      for (dom::element item : as<dom::array>(e)) copyWhole(item, out.emplace_back());
-      return;
-    default:
-      out = scalar(e);
-  }
-}
-
-void copyRead(dom::element e, const FieldNode& node, json& out);
-
-void copyObject(dom::object object, const FieldNode& node, json& out) {
-  out = json::object();
-  for (dom::key_value_pair field : object) {
-    const FieldNode* below = node.value ? node.value.get() : node.key(field.key);
-    if (below == nullptr) continue;
-    json& slot = out[std::string(field.key)];
-    slot = nullptr;
-    copyRead(field.value, *below, slot);
-  }
-}
-
-void copyRead(dom::element e, const FieldNode& node, json& out) {
-  if (node.whole()) return copyWhole(e, out);
+// The rules read the tape as it is, but walk a map ("labels{}") in the reference's order: a
+// nlohmann object's, keys ascending and each once. The API server writes maps that way; any
+// other order, or a repeated key, goes to the reference. Named keys need no check: a view reads
+// the last of repeated keys, as the reference's parser keeps it.
+void checkMaps(dom::element e, const FieldNode& node) {
   const dom::element_type type = e.type();
-  // Only a container of the kind the paths walk into is pruned. Anything else (a scalar, a
-  // list where a map was declared, a map with both named keys and {} declared) is copied whole:
-  // the shape check then reports it exactly as the reference does.
-  if (type == dom::element_type::ARRAY && node.element && node.keys.empty() && !node.value) {
-    out = json::array();
-    for (dom::element item : as<dom::array>(e)) {
-      copyRead(item, *node.element, out.emplace_back());
+  if (type == dom::element_type::ARRAY) {
+    if (node.element) {
+      for (dom::element item : as<dom::array>(e)) checkMaps(item, *node.element);
     }
-  } else if (type == dom::element_type::OBJECT && !node.element &&
-             (node.keys.empty() || !node.value)) {
-    copyObject(as<dom::object>(e), node, out);
-  } else {
-    copyWhole(e, out);
+    return;
+  }
+  if (type != dom::element_type::OBJECT) return;
+  if (node.value) {
+    std::string_view previous;
+    bool first = true;
+    for (dom::key_value_pair field : as<dom::object>(e)) {
+      if (!first && !(previous < field.key)) throw Fallback{};
+      previous = field.key;
+      first = false;
+      checkMaps(field.value, *node.value);
+    }
+  }
+  if (node.keys.empty()) return;
+  for (dom::key_value_pair field : as<dom::object>(e)) {
+    if (const FieldNode* below = node.key(field.key); below != nullptr && !below->whole()) {
+      checkMaps(field.value, *below);
+    }
   }
 }
 
@@ -265,16 +217,21 @@ rules::Operation operationOf(std::string_view op) {
   throw Fallback{};
 }
 
+// The user's groups, as views into the tape; the thread keeps the list.
+thread_local std::vector<std::string_view> tGroups;
+
 void readUser(const RequestFields& fields, AdmissionRequest& req) {
   if (!fields.userInfo) return;
   const dom::object user = requiredObject(fields.userInfo);
   req.username = optionalString(user, "username");
   if (const auto groups = field(user, "groups")) {
     if (!groups->is_array()) throw Fallback{};
+    tGroups.clear();
     for (dom::element g : as<dom::array>(*groups)) {
       if (!g.is_string()) throw Fallback{};
-      req.groups.emplace_back(as<std::string_view>(g));
+      tGroups.push_back(as<std::string_view>(g));
     }
+    req.groups = tGroups;
   }
 }
 
@@ -297,8 +254,14 @@ void readRequest(dom::object request, AdmissionRequest& req) {
   // Kinds the webhook does not check need no object: no rule runs for them.
   const FieldNode* reads = fieldsRead(rules::findKind(req.group, req.kind));
   if (reads == nullptr) return;
-  if (fields.object) copyRead(*fields.object, *reads, req.object);
-  if (fields.oldObject) copyRead(*fields.oldObject, *reads, req.oldObject);
+  if (fields.object) {
+    checkMaps(*fields.object, *reads);
+    req.object = json::View(*fields.object);
+  }
+  if (fields.oldObject) {
+    checkMaps(*fields.oldObject, *reads);
+    req.oldObject = json::View(*fields.oldObject);
+  }
 }
 
 void readReview(dom::element root, AdmissionRequest& req) {
@@ -326,7 +289,7 @@ bool mayExceedValueLimit(std::string_view body) {
 }
 
 // The tape and a padded copy of the body stay with the thread, so a warm thread parses without
-// allocating. After a body of more than kKeepBytes they are given back.
+// allocating. After a body of more than kKeepBytes, releaseLargeDecodeBuffers gives them back.
 constexpr std::size_t kKeepBytes = 256 * 1024;
 
 struct ThreadParser {
@@ -343,6 +306,9 @@ struct ThreadParser {
   void trim() {
     if (parser && parser->capacity() > kKeepBytes) parser.reset();
     if (padded.capacity() > kKeepBytes) std::string().swap(padded);
+    if (tGroups.capacity() > kKeepBytes / sizeof(std::string_view)) {
+      std::vector<std::string_view>().swap(tGroups);
+    }
   }
 };
 
@@ -357,6 +323,7 @@ bool lastDecodeFellBack() {
 
 DecodeResult decodeForRules(std::string_view body) {
   tFellBack = false;
+  tParser.trim();  // the last caller may not have
   DecodeResult result;
   try {
     if (mayExceedValueLimit(body)) throw Fallback{};
@@ -374,8 +341,11 @@ DecodeResult decodeForRules(std::string_view body) {
     tFellBack = true;
     result = decodeAdmissionReview(body);
   }
-  tParser.trim();
   return result;
+}
+
+void releaseLargeDecodeBuffers() {
+  tParser.trim();
 }
 
 }  // namespace aw::webhook

@@ -1,12 +1,11 @@
 // The request path's AdmissionReview decoder. It parses the body once with simdjson (into a tape
-// that each thread reuses) and builds only what is read afterwards: the envelope fields, and of
-// the object and the old object exactly the fields the rules of the request's kind declare in
-// their `reads` (plus what the engine reads of every object). Everything else is validated and
-// skipped, never built.
+// that each thread reuses) and builds nothing but the envelope fields: the rules read the object
+// and the old object as views into that tape (json::View), so what they do not read is
+// validated and never copied.
 //
 // It answers exactly like decodeAdmissionReview (admission.h), which stays the reference: any
 // body the fast path does not take as a plain valid review (a JSON error, a limit, an envelope
-// error, a number with a fraction where the rules look) is decoded again by
+// error, a map the rules walk whose keys are not ascending and unique) is decoded again by
 // decodeAdmissionReview, whose answer is returned. Errors therefore always carry the reference's
 // message, and test/webhook/admission/review_decoder_test.cpp and fuzz/fuzz_decoder.cpp hold the
 // two decoders to the same answers.
@@ -18,7 +17,13 @@
 
 namespace aw::webhook {
 
+// The request's object views point into the thread's tape: they stay valid until the thread's
+// next decodeForRules or releaseLargeDecodeBuffers.
 DecodeResult decodeForRules(std::string_view body);
+
+// Gives back the thread's tape and body copy when the last body was large (over 256 KiB), so a
+// thread keeps no more than that between requests. Call it when done with the last decode.
+void releaseLargeDecodeBuffers();
 
 // Whether the last decodeForRules on this thread handed the body to decodeAdmissionReview
 // (for tests and the benchmark).

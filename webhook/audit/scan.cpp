@@ -5,8 +5,11 @@
 #include <cstdlib>
 #include <iostream>
 #include <map>
+#include <optional>
+#include <stdexcept>
 
 #include "common/json_path.h"
+#include "common/json_view.h"
 #include "rules/registry.h"
 #include "webhook/admission/decision.h"
 
@@ -23,6 +26,16 @@ const rules::KindInfo* kindOf(const json& object) {
                          stringOr(object, {"kind"}));
 }
 
+// The object as the rules read it; none when it nests deeper than a view reads (an object from
+// the API can; a manifest cannot).
+std::optional<aw::json::Document> viewable(const json& object) {
+  try {
+    return aw::json::Document::of(object);
+  } catch (const std::invalid_argument&) {
+    return std::nullopt;
+  }
+}
+
 // Every IstioFederation / IstioMulticluster of the set, as members of one alliance.
 rules::Alliance allianceOf(const Config& config,
                            const std::vector<const ManifestObject*>& objects) {
@@ -32,7 +45,9 @@ rules::Alliance allianceOf(const Config& config,
     const rules::KindInfo* kind = kindOf(m.object);
     if (kind && (kind->id == rules::KindId::IstioFederation ||
                  kind->id == rules::KindId::IstioMulticluster)) {
-      rules::Member member = rules::memberFromObject(kind->id, m.object);
+      const std::optional<aw::json::Document> document = viewable(m.object);
+      rules::Member member = rules::memberFromObject(
+          kind->id, document ? document->root() : aw::json::View());
       // Messages about another object of a run over files say where it is written.
       if (!m.file.empty()) member.origin += " in " + m.file + ":" + std::to_string(m.line);
       members.push_back(std::move(member));
@@ -81,20 +96,33 @@ ScanResult scanObjects(const Config& config, const std::vector<const ManifestObj
     const std::string apiVersion = stringOr(m.object, {"apiVersion"});
     rules::Request request;
     request.kind = kindOf(m.object);
-    request.version = apiVersion.substr(apiVersion.find('/') + 1);
+    const std::string name = stringOr(m.object, {"metadata", "name"});
+    const std::string ns = stringOr(m.object, {"metadata", "namespace"});
+    request.version = std::string_view(apiVersion).substr(apiVersion.find('/') + 1);
     request.operation = rules::Operation::Create;
-    request.name = stringOr(m.object, {"metadata", "name"});
-    request.namespace_ = stringOr(m.object, {"metadata", "namespace"});
-    request.object = &m.object;
+    request.name = name;
+    request.namespace_ = ns;
     // An exempt namespace is allowed without looking, as serve does (no user here).
     if (request.kind != nullptr && !config.exemptions.match(request.namespace_, "", {}).empty()) {
       continue;
     }
-    out.outcomes.push_back(rules::validate(request, context));
+    const std::optional<aw::json::Document> document =
+        request.kind != nullptr ? viewable(m.object) : std::nullopt;
+    if (document) request.object = document->root();
+    if (request.kind != nullptr && !document) {
+      rules::Outcome& deep = out.outcomes.emplace_back();
+      deep.shapeErrors.push_back({std::string(rules::kObjectShapeRule), "object",
+                                  "nests deeper than " +
+                                      std::to_string(aw::json::Document::kMaxDepth) +
+                                      " levels, more than the rules read",
+                                  rules::Action::Deny});
+    } else {
+      out.outcomes.push_back(rules::validate(request, context));
+    }
     const Decision decision = decide(out.outcomes.back(), config.mode);
     if (!decision.response.allowed) ++out.denied;
     for (const Decision::Effect& e : decision.findings) {
-      out.reported.push_back({&m, stringOr(m.object, {"kind"}), request.namespace_, request.name,
+      out.reported.push_back({&m, stringOr(m.object, {"kind"}), ns, name,
                               std::string(rules::actionName(e.action)), e.finding});
     }
   }

@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <cstdlib>
 #include <map>
+#include <stdexcept>
 
 #include "common/json_path.h"
+#include "common/json_view.h"
 #include "rules/model/kinds.h"
 #include "webhook/base/base64.h"
 #include "webhook/telemetry/log.h"
@@ -80,7 +82,16 @@ class ClusterSync::MemberTable : public kube::ReflectorSink {
   void put(const Json& object) {
     const std::string name = objectName(object);
     if (name.empty()) return;  // not an object the API server could have stored
-    members_.insert_or_assign(name, rules::memberFromObject(kind_, object));
+    try {
+      const aw::json::Document document = aw::json::Document::of(object);
+      members_.insert_or_assign(name, rules::memberFromObject(kind_, document.root()));
+    } catch (const std::invalid_argument& e) {
+      // Nested deeper than a view reads (json::Document::kMaxDepth): no member of the alliance
+      // is written like that, so it is left out rather than read half.
+      members_.erase(name);
+      log::warn("cluster state: " + std::string(rules::kindInfo(kind_).kind) + " " + name +
+                " left out of the alliance: " + e.what());
+    }
   }
 
   rules::KindId kind_;

@@ -28,7 +28,7 @@ std::string because(std::string_view what, std::string_view value, std::string_v
 }  // namespace
 
 std::string Exemptions::match(std::string_view ns, std::string_view username,
-                              const std::vector<std::string>& userGroups) const {
+                              std::span<const std::string_view> userGroups) const {
   if (!ns.empty()) {
     if (const std::string* p = firstMatch(namespaces, ns)) {
       return because("namespace", ns, "namespaces", *p);
@@ -39,7 +39,7 @@ std::string Exemptions::match(std::string_view ns, std::string_view username,
       return because("user", username, "usernames", *p);
     }
   }
-  for (const std::string& group : userGroups) {
+  for (const std::string_view group : userGroups) {
     if (const std::string* p = firstMatch(groups, group)) {
       return because("group", group, "groups", *p);
     }

@@ -2,6 +2,7 @@
 // group. A pattern is an exact name, or a prefix ending in '*' ("d8-*").
 #pragma once
 
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,7 +17,7 @@ struct Exemptions {
   // What makes the request exempt ("namespace d8-system (exemptions.namespaces: d8-*)"), or ""
   // when nothing does. A cluster-scoped object (empty namespace) matches by user and group only.
   std::string match(std::string_view ns, std::string_view username,
-                    const std::vector<std::string>& userGroups) const;
+                    std::span<const std::string_view> userGroups) const;
   bool operator==(const Exemptions&) const = default;
 };
 

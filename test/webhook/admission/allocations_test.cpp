@@ -164,7 +164,7 @@ class Allocations : public ::testing::Test {
     c.answer = allocations([&] { answer = handler.answer(Endpoint::Validate, req, {}); });
     EXPECT_EQ(answer.body, out);
     std::printf("%s %s: judge %zu, decide %zu, encode %zu, metrics %zu; answer() %zu\n",
-                req.kind.c_str(), req.name.c_str(), c.judge, c.decide, c.encode, c.metrics,
+                std::string(req.kind).c_str(), std::string(req.name).c_str(), c.judge, c.decide, c.encode, c.metrics,
                 c.answer);
     return c;
   }
@@ -222,11 +222,10 @@ TEST_F(Allocations, AFindingCostsItsText) {
 namespace aw::webhook {
 namespace {
 
-// Decoding: the request path's decoder builds the envelope and the fields the rules read, the
-// reference builds the whole document. Both counts are printed; a warm thread's parser and its
-// copy of the body allocate nothing, so what the fast path allocates is the nlohmann tree of the
-// fields read (each object, each string longer than 15 bytes, each key of a map).
-TEST_F(Allocations, DecodingBuildsOnlyTheFieldsRead) {
+// Decoding: the request path's decoder hands out views into the tape a warm thread reuses (the
+// envelope's strings, the groups, the objects), so it allocates nothing; the reference builds the
+// whole document. Both counts are printed.
+TEST_F(Allocations, DecodingAllocatesNothing) {
   nlohmann::json service = test::service(
       "reviews", nlohmann::json::array({{{"name", "http"}, {"port", 9080}, {"protocol", "TCP"}},
                                         {{"name", "grpc-api"}, {"port", 9090}}}));
@@ -246,7 +245,8 @@ TEST_F(Allocations, DecodingBuildsOnlyTheFieldsRead) {
     ASSERT_TRUE(fast.request && reference.request);
     std::printf("decode %s: fast %zu allocations, reference %zu\n",
                 object["kind"].get<std::string>().c_str(), fastCount, referenceCount);
-    EXPECT_LT(fastCount * 2, referenceCount);
+    EXPECT_EQ(fastCount, 0U);
+    EXPECT_GT(referenceCount, 0U);
   }
 }
 

@@ -71,11 +71,11 @@ exemptions:
             "namespace d8-system (exemptions.namespaces: d8-*)");
   EXPECT_EQ(c.exemptions.match("kube-system", "", {}),
             "namespace kube-system (exemptions.namespaces: kube-system)");
-  EXPECT_EQ(c.exemptions.match("kube-systems", "bob", {"dev"}), "");
+  EXPECT_EQ(c.exemptions.match("kube-systems", "bob", std::vector<std::string_view>{"dev"}), "");
   EXPECT_EQ(
       c.exemptions.match("", "system:serviceaccount:ops:ci", {}),
       "user system:serviceaccount:ops:ci (exemptions.usernames: system:serviceaccount:ops:*)");
-  EXPECT_EQ(c.exemptions.match("prod", "bob", {"dev", "platform-admins"}),
+  EXPECT_EQ(c.exemptions.match("prod", "bob", std::vector<std::string_view>{"dev", "platform-admins"}),
             "group platform-admins (exemptions.groups: platform-admins)");
   EXPECT_EQ(parse("").config->existingViolations, ExistingViolations::Warn);
 }
