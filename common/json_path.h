@@ -1,6 +1,7 @@
-// The one set of JSON path readers, for rules and the webhook alike. They tolerate any JSON
-// (returning "absent": a missing key, a null, a step that is not an object, a value of another
-// type), so a reader can never throw on input.
+// JSON path readers over nlohmann/json, for what the webhook reads of configuration, manifests
+// and API lists (the rules read json::View, common/json_view.h, with readers of the same names).
+// They tolerate any JSON (returning "absent": a missing key, a null, a step that is not an
+// object, a value of another type), so a reader can never throw on input.
 #pragma once
 
 #include <nlohmann/json.hpp>

@@ -33,6 +33,7 @@ KindPlan Plan::make(const Settings& settings, KindId kind, bool mutating) {
       }
     }
   }
+  plan.shapes = ShapeTree(plan.reads);
   return plan;
 }
 

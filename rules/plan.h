@@ -16,6 +16,7 @@ struct KindPlan {
   // Every field they read; a field read by several rules must suit every one of them, so the
   // types they accept intersect.
   std::vector<FieldShape> reads;
+  ShapeTree shapes;  // of `reads`
 };
 
 class Plan {

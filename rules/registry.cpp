@@ -57,10 +57,11 @@ Outcome run(const Request& request, const Context& context, bool mutating) {
   if (plan.active.empty()) return out;
   // A deleting object is let through before anything else is looked at: a finalizer must come
   // off even when the object breaks a rule or has a field of the wrong type.
-  checkShape(request.object, kLifecycleReads, out.shapeErrors);
+  static const ShapeTree kLifecycleShapes(kLifecycleReads);
+  checkShape(request.object, kLifecycleShapes, out.shapeErrors);
   if (!out.shapeErrors.empty()) return out;
   if (request.operation == Operation::Update && beingDeleted(request.object)) return out;
-  checkShape(request.object, plan.reads, out.shapeErrors);
+  checkShape(request.object, plan.shapes, out.shapeErrors);
   if (!out.shapeErrors.empty()) return out;
   for (const RuleInfo* rule : plan.active) {
     RuleContext ruleContext(*rule, context.settings.of(rule->id), context.alliance, out);

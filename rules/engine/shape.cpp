@@ -1,5 +1,6 @@
 #include "rules/engine/shape.h"
 
+#include <algorithm>
 #include <array>
 #include <stdexcept>
 
@@ -113,54 +114,101 @@ class At {
   std::size_t depth_ = 0;
 };
 
-// Walks `rest` (remaining dotted segments) below `node`, whose concrete path is `at`.
-void walk(json::View node, std::string_view rest, At& at, std::uint8_t types,
-          std::vector<Finding>& out) {
-  if (rest.empty()) {
-    const json::Type type = node.type();
-    if (!matches(type, types)) {
-      out.push_back({std::string(kObjectShapeRule), at.str(),
-                     expected(types) + ", got " + std::string(typeName(type)), Action::Deny});
+struct Found {
+  int shape;
+  Finding finding;
+};
+
+void visit(json::View v, const ShapeTree& tree, std::uint32_t index, At& at,
+           std::vector<Found>& found) {
+  const ShapeTree::Node& node = tree.nodes()[index];
+  if (node.shape >= 0) {
+    const json::Type type = v.type();
+    if (!matches(type, node.types)) {
+      found.push_back({node.shape,
+                       {std::string(kObjectShapeRule), at.str(),
+                        expected(node.types) + ", got " + std::string(typeName(type)),
+                        Action::Deny}});
     }
-    return;
   }
-  if (!node.isObject()) return;  // the parent's own shape entry reports it
-  const auto dot = rest.find('.');
-  std::string_view seg = rest.substr(0, dot);
-  const std::string_view next = dot == std::string_view::npos ? "" : rest.substr(dot + 1);
-  enum { kPlain, kEachElement, kEachValue } mode = kPlain;
-  if (seg.ends_with("[]")) {
-    mode = kEachElement;
-    seg.remove_suffix(2);
-  } else if (seg.ends_with("{}")) {
-    mode = kEachValue;
-    seg.remove_suffix(2);
+  if (!node.keys.empty() && v.isObject()) {
+    // One pass over the members; of a repeated key, the last one counts.
+    std::array<json::View, ShapeTree::kMaxKeys> last{};
+    for (const json::Member m : v.members()) {
+      for (std::size_t k = 0; k < node.keys.size(); ++k) {
+        if (tree.nodes()[node.keys[k]].name == m.key) last[k] = m.value;
+      }
+    }
+    for (std::size_t k = 0; k < node.keys.size(); ++k) {
+      if (!last[k]) continue;  // absent or null: every shape allows it
+      const ShapeTree::Node& child = tree.nodes()[node.keys[k]];
+      const At::Push here(at, {At::Part::kName, child.name});
+      visit(last[k], tree, node.keys[k], at, found);
+    }
   }
-  const json::View field = node[seg];
-  if (!field) return;
-  const At::Push here(at, {At::Part::kName, seg});
-  if (mode == kPlain) {
-    walk(field, next, at, types, out);
-  } else if (mode == kEachElement) {
+  if (node.element >= 0) {
     std::size_t i = 0;
-    for (const json::View element : field.elements()) {
-      const At::Push index(at, {At::Part::kIndex, {}, i++});
-      walk(element, next, at, types, out);
+    for (const json::View element : v.elements()) {
+      const At::Push here(at, {At::Part::kIndex, {}, i++});
+      visit(element, tree, static_cast<std::uint32_t>(node.element), at, found);
     }
-  } else {
+  }
+  if (node.value >= 0) {
     // In document order. The request path's decoder hands over only maps whose keys are
     // ascending and unique, the order a nlohmann object (and the API server's JSON) has.
-    for (const json::Member m : field.members()) {
-      const At::Push value(at, {At::Part::kKey, m.key});
-      walk(m.value, next, at, types, out);
+    for (const json::Member m : v.members()) {
+      const At::Push here(at, {At::Part::kKey, m.key});
+      visit(m.value, tree, static_cast<std::uint32_t>(node.value), at, found);
     }
   }
 }
 
 }  // namespace
 
-void checkShape(json::View object, const std::vector<FieldShape>& shapes,
-                std::vector<Finding>& out) {
+ShapeTree::ShapeTree(const std::vector<FieldShape>& shapes) : nodes_(1) {
+  for (std::size_t i = 0; i < shapes.size(); ++i) {
+    std::uint32_t node = 0;
+    std::string_view rest = shapes[i].path;
+    while (!rest.empty()) {
+      const auto dot = rest.find('.');
+      node = add(node, rest.substr(0, dot));
+      rest = dot == std::string_view::npos ? "" : rest.substr(dot + 1);
+    }
+    if (nodes_[node].shape >= 0) throw std::logic_error("field shape listed twice");
+    nodes_[node].shape = static_cast<int>(i);
+    nodes_[node].types = shapes[i].types;
+  }
+}
+
+// The node of `segment` ("ports", "ports[]", "labels{}") below `parent`, made when missing.
+std::uint32_t ShapeTree::add(std::uint32_t parent, std::string_view segment) {
+  const bool each = segment.ends_with("[]");
+  const bool values = segment.ends_with("{}");
+  if (each || values) segment.remove_suffix(2);
+  std::uint32_t named = 0;
+  bool found = false;
+  for (const std::uint32_t k : nodes_[parent].keys) {
+    if (nodes_[k].name == segment) {
+      named = k;
+      found = true;
+    }
+  }
+  if (!found) {
+    if (nodes_[parent].keys.size() == kMaxKeys) throw std::logic_error("field shape too wide");
+    named = static_cast<std::uint32_t>(nodes_.size());
+    nodes_.emplace_back().name = segment;
+    nodes_[parent].keys.push_back(named);
+  }
+  if (!each && !values) return named;
+  int& slot = each ? nodes_[named].element : nodes_[named].value;
+  if (slot < 0) {
+    slot = static_cast<int>(nodes_.size());
+    nodes_.emplace_back();
+  }
+  return static_cast<std::uint32_t>(slot);
+}
+
+void checkShape(json::View object, const ShapeTree& shapes, std::vector<Finding>& out) {
   if (!object.isObject()) {
     out.push_back({std::string(kObjectShapeRule), "object",
                    "expected an object, got " + std::string(typeName(object.type())),
@@ -168,7 +216,11 @@ void checkShape(json::View object, const std::vector<FieldShape>& shapes,
     return;
   }
   At at;
-  for (const FieldShape& s : shapes) walk(object, s.path, at, s.types, out);
+  std::vector<Found> found;
+  visit(object, shapes, 0, at, found);
+  std::stable_sort(found.begin(), found.end(),
+                   [](const Found& a, const Found& b) { return a.shape < b.shape; });
+  for (Found& f : found) out.push_back(std::move(f.finding));
 }
 
 }  // namespace aw::rules

@@ -27,9 +27,34 @@ struct FieldShape {
   std::uint8_t types;  // ShapeType bits; null and absent are always allowed
 };
 
+// The shapes of a list of fields as one tree, so that checking them walks each object once:
+// built once per configuration (rules::Plan), not per request.
+class ShapeTree {
+ public:
+  ShapeTree() = default;
+  explicit ShapeTree(const std::vector<FieldShape>& shapes);
+
+  struct Node {
+    std::string_view name;  // the key leading here ("ports"); "" for the root and [] and {}
+    int shape = -1;         // the index of the shape ending here, or -1
+    std::uint8_t types = 0;
+    std::vector<std::uint32_t> keys;  // the named children
+    int element = -1;                 // "[]": every element of a list
+    int value = -1;                   // "{}": every value of a map
+  };
+  // At most this many named children per node, each walked once per object.
+  static constexpr std::size_t kMaxKeys = 16;
+
+  const std::vector<Node>& nodes() const { return nodes_; }  // nodes()[0] is the root
+
+ private:
+  std::uint32_t add(std::uint32_t parent, std::string_view segment);
+  std::vector<Node> nodes_;
+};
+
 // Appends one finding per mismatch (rule object-shape), with the concrete path
-// ("spec.ports[1].port: expected an integer or a string, got an object").
-void checkShape(json::View object, const std::vector<FieldShape>& shapes,
-                std::vector<Finding>& out);
+// ("spec.ports[1].port: expected an integer or a string, got an object"): those of the first
+// shape first, each shape's in the order of the document.
+void checkShape(json::View object, const ShapeTree& shapes, std::vector<Finding>& out);
 
 }  // namespace aw::rules

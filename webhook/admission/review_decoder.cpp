@@ -39,8 +39,8 @@ struct FieldNode {
   std::vector<std::pair<std::string_view, std::unique_ptr<FieldNode>>> keys;  // "spec", "ports"
   std::unique_ptr<FieldNode> element;                                         // "ports[]"
   std::unique_ptr<FieldNode> value;                                           // "labels{}"
+  bool maps = false;  // some map ("{}") is read at or below this node
 
-  bool whole() const { return keys.empty() && !element && !value; }
   const FieldNode* key(std::string_view k) const {
     for (const auto& [name, node] : keys) {
       if (name == k) return node.get();
@@ -79,6 +79,15 @@ void addPath(FieldNode& root, std::string_view path) {
   }
 }
 
+// Marks the nodes with a map at or below them; returns the root's mark.
+bool markMaps(FieldNode& node) {
+  node.maps = node.value != nullptr;
+  for (auto& [name, below] : node.keys) node.maps |= markMaps(*below);
+  if (node.element) node.maps |= markMaps(*node.element);
+  if (node.value) markMaps(*node.value);
+  return node.maps;
+}
+
 // Per kind of the table: every path any rule of that kind reads, and the engine's own.
 const FieldNode* fieldsRead(const rules::KindInfo* kind) {
   static const auto kTrees = [] {
@@ -90,6 +99,7 @@ const FieldNode* fieldsRead(const rules::KindInfo* kind) {
         if (std::find(rule.kinds.begin(), rule.kinds.end(), k.id) == rule.kinds.end()) continue;
         for (const rules::FieldShape& s : rule.reads) addPath(tree, s.path);
       }
+      markMaps(tree);
     }
     return trees;
   }();
@@ -116,6 +126,7 @@ T as(dom::element e) {
 // other order, or a repeated key, goes to the reference. Named keys need no check: a view reads
 // the last of repeated keys, as the reference's parser keeps it.
 void checkMaps(dom::element e, const FieldNode& node) {
+  if (!node.maps) return;
   const dom::element_type type = e.type();
   if (type == dom::element_type::ARRAY) {
     if (node.element) {
@@ -136,7 +147,7 @@ void checkMaps(dom::element e, const FieldNode& node) {
   }
   if (node.keys.empty()) return;
   for (dom::key_value_pair field : as<dom::object>(e)) {
-    if (const FieldNode* below = node.key(field.key); below != nullptr && !below->whole()) {
+    if (const FieldNode* below = node.key(field.key); below != nullptr && below->maps) {
       checkMaps(field.value, *below);
     }
   }
