@@ -133,9 +133,8 @@ int main(int argc, char** argv) {
     std::vector<aw::rules::Member> members;
     for (int i = 0; i < n; ++i) {
       federations.push_back(member(i));
-      members.push_back(
-          aw::rules::memberFromObject(aw::rules::KindId::IstioFederation,
-                                      aw::json::Document::of(federations.back()).root()));
+      members.push_back(aw::rules::memberFromObject(
+          aw::rules::KindId::IstioFederation, aw::json::Document::of(federations.back()).root()));
       services.push_back(publicService(i));
     }
     composer.addMemberSource([&members](std::vector<aw::rules::Member>& out) {

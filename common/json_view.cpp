@@ -78,11 +78,13 @@ View View::operator[](std::string_view key) const {
 
 Document::Document(std::string_view text) : parser_(std::make_unique<dom::parser>()) {
   if (const auto error = parser_->allocate(text.size(), kMaxDepth); error != simdjson::SUCCESS) {
-    throw std::invalid_argument(std::string("cannot parse JSON: ") + simdjson::error_message(error));
+    throw std::invalid_argument(std::string("cannot parse JSON: ") +
+                                simdjson::error_message(error));
   }
   const simdjson::padded_string padded(text);
   if (const auto error = parser_->parse(padded).get(root_); error != simdjson::SUCCESS) {
-    throw std::invalid_argument(std::string("cannot parse JSON: ") + simdjson::error_message(error));
+    throw std::invalid_argument(std::string("cannot parse JSON: ") +
+                                simdjson::error_message(error));
   }
 }
 

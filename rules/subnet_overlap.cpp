@@ -40,7 +40,8 @@ constexpr ActionOption kUnknownSubnets{"unknownSubnets"};
 // The whole annotation value a malformed element came from, when it came from one.
 std::optional<std::string_view> annotationValue(json::View object, const std::string& path) {
   for (std::string_view key : {keys::kPodSubnetAnnotation, keys::kServiceSubnetAnnotation}) {
-    if (path == annotationPath(key)) return json::stringAt(object, {"metadata", "annotations", key});
+    if (path == annotationPath(key))
+      return json::stringAt(object, {"metadata", "annotations", key});
   }
   return std::nullopt;
 }

@@ -125,10 +125,10 @@ void visit(json::View v, const ShapeTree& tree, std::uint32_t index, At& at,
   if (node.shape >= 0) {
     const json::Type type = v.type();
     if (!matches(type, node.types)) {
-      found.push_back({node.shape,
-                       {std::string(kObjectShapeRule), at.str(),
-                        expected(node.types) + ", got " + std::string(typeName(type)),
-                        Action::Deny}});
+      found.push_back(
+          {node.shape,
+           {std::string(kObjectShapeRule), at.str(),
+            expected(node.types) + ", got " + std::string(typeName(type)), Action::Deny}});
     }
   }
   if (!node.keys.empty() && v.isObject()) {

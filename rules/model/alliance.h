@@ -63,8 +63,7 @@ void addSubnets(Member& member, std::string_view text, SubnetRole role, const st
 // A member read from an IstioFederation / IstioMulticluster object: annotations and spec.
 // Where the object declares nothing, `configured` (the `members` entry of the same kind and name,
 // may be null) fills in. Tolerates any JSON shape (wrong types count as undeclared).
-Member memberFromObject(KindId kind, json::View object,
-                        const Member* configured = nullptr);
+Member memberFromObject(KindId kind, json::View object, const Member* configured = nullptr);
 // `observed` (read from an object alone) with what it leaves undeclared (subnets of a role,
 // domain) taken from `configured`, the `members` entry of the same kind and name (may be null).
 Member withConfigured(Member observed, const Member* configured);

@@ -216,8 +216,7 @@ void readKindAndOperation(const json& request, AdmissionRequest& req,
   }
 }
 
-void readUserAndDryRun(const json& request, AdmissionRequest& req,
-                       AdmissionRequest::Owned& own) {
+void readUserAndDryRun(const json& request, AdmissionRequest& req, AdmissionRequest::Owned& own) {
   if (const json* user = child(request, "userInfo")) {
     if (!user->is_object()) throw Bad{"request.userInfo must be an object"};
     own.username = stringField(*user, "username", "request.userInfo.username", false);
@@ -271,7 +270,8 @@ DecodeResult decodeAdmissionReview(std::string_view body) {
       for (const char* key : {"object", "oldObject"}) {
         objects.push_back(mutableRequest.contains(key) ? std::move(mutableRequest[key]) : json());
       }
-      auto element = own.document.emplace(aw::json::Document::of(objects)).root().elements().begin();
+      auto element =
+          own.document.emplace(aw::json::Document::of(objects)).root().elements().begin();
       req.object = *element;
       req.oldObject = *++element;
     }

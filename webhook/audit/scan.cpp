@@ -46,8 +46,8 @@ rules::Alliance allianceOf(const Config& config,
     if (kind && (kind->id == rules::KindId::IstioFederation ||
                  kind->id == rules::KindId::IstioMulticluster)) {
       const std::optional<aw::json::Document> document = viewable(m.object);
-      rules::Member member = rules::memberFromObject(
-          kind->id, document ? document->root() : aw::json::View());
+      rules::Member member =
+          rules::memberFromObject(kind->id, document ? document->root() : aw::json::View());
       // Messages about another object of a run over files say where it is written.
       if (!m.file.empty()) member.origin += " in " + m.file + ":" + std::to_string(m.line);
       members.push_back(std::move(member));

@@ -164,8 +164,8 @@ class Allocations : public ::testing::Test {
     c.answer = allocations([&] { answer = handler.answer(Endpoint::Validate, req, {}); });
     EXPECT_EQ(answer.body, out);
     std::printf("%s %s: judge %zu, decide %zu, encode %zu, metrics %zu; answer() %zu\n",
-                std::string(req.kind).c_str(), std::string(req.name).c_str(), c.judge, c.decide, c.encode, c.metrics,
-                c.answer);
+                std::string(req.kind).c_str(), std::string(req.name).c_str(), c.judge, c.decide,
+                c.encode, c.metrics, c.answer);
     return c;
   }
 

@@ -215,8 +215,7 @@ TEST_F(ReviewDecoder, DuplicateKeysTakeTheLastValue) {
 TEST_F(ReviewDecoder, MapsAreWalkedInTheReferencesOrder) {
   const std::string body = serviceReview();
   // The service's labels start at "app": keys before it keep the order ascending.
-  expectSame(edit(body, "\"labels\":{", "\"labels\":{\"A\":1,\"a0\":2,"), Path::Fast,
-             "ascending");
+  expectSame(edit(body, "\"labels\":{", "\"labels\":{\"A\":1,\"a0\":2,"), Path::Fast, "ascending");
   expectSame(edit(body, "\"labels\":{", "\"labels\":{\"a0\":1,\"A\":2,"), Path::Fallback,
              "descending");
   // Keys compare by their bytes once unescaped: U+00E9 is 0xC3 0xA9, after "app".

@@ -75,8 +75,9 @@ exemptions:
   EXPECT_EQ(
       c.exemptions.match("", "system:serviceaccount:ops:ci", {}),
       "user system:serviceaccount:ops:ci (exemptions.usernames: system:serviceaccount:ops:*)");
-  EXPECT_EQ(c.exemptions.match("prod", "bob", std::vector<std::string_view>{"dev", "platform-admins"}),
-            "group platform-admins (exemptions.groups: platform-admins)");
+  EXPECT_EQ(
+      c.exemptions.match("prod", "bob", std::vector<std::string_view>{"dev", "platform-admins"}),
+      "group platform-admins (exemptions.groups: platform-admins)");
   EXPECT_EQ(parse("").config->existingViolations, ExistingViolations::Warn);
 }
 
