@@ -118,11 +118,6 @@ void defaultPorts(json::View spec, Change& change) {
 // ---------------------------------------------------------------------------------------------
 // resolution
 
-bool isIpAddress(std::string_view address) {
-  const bool v6 = address.find(':') != std::string_view::npos;
-  return parseCidr(std::string(address) + (v6 ? "/128" : "/32")).cidr.has_value();
-}
-
 // True when some endpoint address is a host name (neither an IP nor a unix:// socket).
 bool hasHostNameEndpoint(json::View endpoints) {
   for (const json::View endpoint : endpoints.elements()) {

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <array>
+#include <cstddef>
+#include <memory>
+#include <type_traits>
 #include <stdexcept>
 
 namespace aw::rules {
@@ -132,8 +135,12 @@ void visit(json::View v, const ShapeTree& tree, std::uint32_t index, At& at,
     }
   }
   if (!node.keys.empty() && v.isObject()) {
-    // One pass over the members; of a repeated key, the last one counts.
-    std::array<json::View, ShapeTree::kMaxKeys> last{};
+    // One pass over the members; of a repeated key, the last one counts. Only the slots in use
+    // are made (a whole array of views would be cleared for every object walked).
+    alignas(json::View) std::byte storage[sizeof(json::View) * ShapeTree::kMaxKeys];
+    static_assert(std::is_trivially_destructible_v<json::View>);  // never destroyed
+    json::View* last = reinterpret_cast<json::View*>(storage);
+    std::uninitialized_value_construct_n(last, node.keys.size());
     for (const json::Member m : v.members()) {
       for (std::size_t k = 0; k < node.keys.size(); ++k) {
         if (tree.nodes()[node.keys[k]].name == m.key) last[k] = m.value;

@@ -88,6 +88,11 @@ bool isSpace(char c) {
 bool isDigit(char c) {
   return c >= '0' && c <= '9';
 }
+// Digits and dots only: what an IPv4 address is written with. (find_first_not_of would look each
+// character up in the set with its own memchr.)
+bool digitsAndDots(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return isDigit(c) || c == '.'; });
+}
 int hexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -256,7 +261,7 @@ AddressParse parseAddress(std::string_view s) {
   } else if (s.find(':') != npos) {
     a.v6 = true;
     a.ok = parseV6(s, a.addr, a.error, a.fixable);
-  } else if (s.find_first_not_of("0123456789.") == npos) {
+  } else if (digitsAndDots(s)) {
     a.ok = parseV4(s, a.addr.data() + 12, a.error, a.fixable);
   } else {
     a.error = quote(s, kPiece) + " is not an IPv4 or IPv6 address";
@@ -346,6 +351,18 @@ bool Cidr::overlaps(const Cidr& other) const {
   if (v6 != other.v6) return false;
   const int p = std::min(clampPrefix(v6, prefix), clampPrefix(v6, other.prefix));
   return samePrefix(addr, other.addr, v6, p);
+}
+
+bool isIpAddress(std::string_view text) {
+  // Space, a '/' or (without ':') anything but digits and dots: parseCidr refuses it, so it is
+  // refused here before a message about it is written.
+  const bool v6 = text.find(':') != npos;
+  if (text.empty() || std::any_of(text.begin(), text.end(), isSpace) || text.find('/') != npos ||
+      (!v6 && !digitsAndDots(text))) {
+    return false;
+  }
+  const AddressParse a = parseAddress(text);
+  return a.ok && a.fixable.empty();  // a full-length prefix sets no host bit
 }
 
 CidrParse parseCidr(std::string_view text) {

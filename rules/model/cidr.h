@@ -35,6 +35,10 @@ struct CidrParse {
 // whitespace, an empty value or anything unparsable is an error.
 CidrParse parseCidr(std::string_view text);
 
+// Whether `text` is one IPv4 or IPv6 address as parseCidr reads one: exactly when `text` with
+// "/32" (no ':' in it) or "/128" appended parses. Builds no message for what is not one.
+bool isIpAddress(std::string_view text);
+
 // Splits "a, b ,c" on commas, trimming spaces around each element. Empty elements are kept
 // (as empty strings) so that the parser can report them.
 std::vector<std::string> splitCidrList(std::string_view text);

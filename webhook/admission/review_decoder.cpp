@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -294,8 +295,17 @@ void readReview(dom::element root, AdmissionRequest& req) {
 // least two bytes, itself and what separates it.
 bool mayExceedValueLimit(std::string_view body) {
   if (body.size() < 2 * kMaxReviewValues) return false;
+  // Counted in runs of 255 bytes into a byte, which the compiler turns into vector compares.
   std::size_t bound = 1;
-  for (const char c : body) bound += (c == '[') + (c == '{') + (c == ',');
+  for (std::size_t i = 0; i < body.size();) {
+    const std::size_t end = std::min(body.size(), i + 255);
+    std::uint8_t run = 0;
+    for (; i < end; ++i) {
+      const char c = body[i];
+      run = static_cast<std::uint8_t>(run + ((c == '[') | (c == '{') | (c == ',')));
+    }
+    bound += run;
+  }
   return bound > kMaxReviewValues;
 }
 

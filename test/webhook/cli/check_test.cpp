@@ -503,7 +503,8 @@ TEST_F(CheckCommand, ABillionLaughsIsAnErrorNotAHang) {
 #if defined(AW_SANITIZED)
   constexpr auto kLimit = std::chrono::seconds(30);
 #else
-  constexpr auto kLimit = std::chrono::seconds(5);
+  // ~3.9 s alone in a Debug build, over 5 s while ctest -j2 runs the e2e tests beside it.
+  constexpr auto kLimit = std::chrono::seconds(10);
 #endif
   const auto start = std::chrono::steady_clock::now();
   const RunResult r = check({"-"}, text);
