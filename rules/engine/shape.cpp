@@ -4,8 +4,8 @@
 #include <array>
 #include <cstddef>
 #include <memory>
-#include <type_traits>
 #include <stdexcept>
+#include <type_traits>
 
 namespace aw::rules {
 

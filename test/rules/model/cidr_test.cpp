@@ -514,17 +514,36 @@ TEST(IsIpAddress, IsParseCidrWithAFullPrefix) {
   const auto definition = [](const std::string& s) {
     return parseCidr(s + (s.find(':') != std::string::npos ? "/128" : "/32")).cidr.has_value();
   };
-  const std::vector<std::string> cases = {
-      "10.0.0.1", "010.0.0.1", "10.0.0", "10.0.0.256", "10.0.0.1/32", "10.0.0.1 ", " 10.0.0.1",
-      "", "::", "::1", "fd00::1", "::ffff:10.0.0.1", "1:2:3:4:5:6:7:8", "1:2:3:4:5:6:7:8:9",
-      "fe80::1%eth0", "FD00::1", "fd00::01", "db.example.com", "unix:///var/run/x.sock", "1e3",
-      "10..0.1", "10.0.0.1.", "1:2", "::/0"};
+  const std::vector<std::string> cases = {"10.0.0.1",
+                                          "010.0.0.1",
+                                          "10.0.0",
+                                          "10.0.0.256",
+                                          "10.0.0.1/32",
+                                          "10.0.0.1 ",
+                                          " 10.0.0.1",
+                                          "",
+                                          "::",
+                                          "::1",
+                                          "fd00::1",
+                                          "::ffff:10.0.0.1",
+                                          "1:2:3:4:5:6:7:8",
+                                          "1:2:3:4:5:6:7:8:9",
+                                          "fe80::1%eth0",
+                                          "FD00::1",
+                                          "fd00::01",
+                                          "db.example.com",
+                                          "unix:///var/run/x.sock",
+                                          "1e3",
+                                          "10..0.1",
+                                          "10.0.0.1.",
+                                          "1:2",
+                                          "::/0"};
   for (const std::string& s : cases) EXPECT_EQ(isIpAddress(s), definition(s)) << s;
 
   std::mt19937_64 rng(2024);
   const std::string alphabet = "0123456789abcdefABCDEF.:/ x%";
-  const std::vector<std::string> seeds = {"10.1.2.3", "192.168.0.1", "fd00::1", "::ffff:1.2.3.4",
-                                          "2001:db8::1:0:0:1", "0.0.0.0", "::"};
+  const std::vector<std::string> seeds = {
+      "10.1.2.3", "192.168.0.1", "fd00::1", "::ffff:1.2.3.4", "2001:db8::1:0:0:1", "0.0.0.0", "::"};
   int ip = 0;
   for (int i = 0; i < 20000; ++i) {
     std::string s = seeds[static_cast<std::size_t>(i) % seeds.size()];
