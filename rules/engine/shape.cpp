@@ -208,11 +208,11 @@ std::uint32_t ShapeTree::add(std::uint32_t parent, std::string_view segment) {
   }
   if (!each && !values) return named;
   int& slot = each ? nodes_[named].element : nodes_[named].value;
-  if (slot < 0) {
-    slot = static_cast<int>(nodes_.size());
-    nodes_.emplace_back();
-  }
-  return static_cast<std::uint32_t>(slot);
+  if (slot >= 0) return static_cast<std::uint32_t>(slot);
+  const auto made = static_cast<std::uint32_t>(nodes_.size());
+  slot = static_cast<int>(made);
+  nodes_.emplace_back();  // `slot` may point into the old storage from here on
+  return made;
 }
 
 void checkShape(json::View object, const ShapeTree& shapes, std::vector<Finding>& out) {
