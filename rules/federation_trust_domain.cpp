@@ -37,9 +37,10 @@ struct Clash {
   std::size_t more = 0;
 };
 
-Clash membersWithDomain(const Alliance& alliance, const Member& self, std::string_view domain) {
+Clash membersWithDomain(const Alliance& alliance, const Subject& self, std::string_view domain) {
   Clash clash;
-  for (const Member* m : alliance.membersWithDomain(normalizeDomain(domain))) {
+  for (const std::size_t i : alliance.membersWithDomain(domain)) {
+    const Member* m = &alliance.members()[i];
     if (m->sameIdentity(self.kind, self.name)) continue;
     if (clash.first == nullptr) {
       clash.first = m;
@@ -53,10 +54,10 @@ Clash membersWithDomain(const Alliance& alliance, const Member& self, std::strin
 // What is wrong with the value itself. At most one finding: the most fundamental reason wins
 // (missing, then cluster.local, then the local domain, then another member's domain), since a
 // value that is cluster.local is usually also some other member's and one fix repairs both.
-std::string valueProblem(std::optional<std::string_view> written, const Member& self,
+std::string valueProblem(std::optional<std::string_view> written, const Subject& self,
                          const Alliance& alliance) {
   const LocalCluster& local = alliance.local();
-  if (!written || normalizeDomain(*written).empty()) {
+  if (!written || NormalizedDomain(*written).view().empty()) {
     const std::string what = !written ? "trust domain is missing"
                              : written->empty()
                                  ? "trust domain is empty"
@@ -85,7 +86,7 @@ std::string valueProblem(std::optional<std::string_view> written, const Member& 
 }
 
 void check(const Request& request, RuleContext& rule) {
-  const Member self = subjectMember(request, rule.alliance());
+  const Subject& self = subjectMember(request, rule);
   const auto written = json::stringAt(request.object, {"spec", "trustDomain"});
   if (std::string problem = valueProblem(written, self, rule.alliance()); !problem.empty()) {
     rule.report(std::string(kPath), std::move(problem));

@@ -4,20 +4,19 @@
 
 namespace aw::rules {
 
-std::string subjectName(const Request& request) {
+std::string_view subjectName(const Request& request) {
   const auto name = json::stringAt(request.object, {"metadata", "name"});
-  return std::string(name && !name->empty() ? *name : request.name);
+  return name && !name->empty() ? *name : request.name;
 }
 
-Member subjectMember(const Request& request, const Alliance& alliance) {
-  const std::string name = subjectName(request);
+const Subject& subjectMember(const Request& request, RuleContext& rule) {
+  std::optional<Subject>& subject = rule.derived().subject;
+  if (subject) return *subject;
+  const std::string_view name = subjectName(request);
   const KindId kind = request.kind->id;
-  Member m = memberFromObject(kind, request.object, alliance.findConfigured(kind, name));
-  if (m.name.empty()) {
-    m.name = name;
-    m.origin += name;
-  }
-  return m;
+  subject = readSubject(kind, request.object, rule.alliance().findConfigured(kind, name));
+  subject->name = name;
+  return *subject;
 }
 
 }  // namespace aw::rules

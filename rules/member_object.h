@@ -25,12 +25,13 @@ inline const std::vector<FieldShape> kMemberObjectShapes = {
 };
 
 // The object's identity: metadata.name, or the request's name when the object has none.
-std::string subjectName(const Request& request);
+std::string_view subjectName(const Request& request);
 
 // The member the object under admission describes: its annotations and spec, filled in by the
 // `members` entry of the same kind and name. The alliance's own entry of that identity (a
 // `members` entry, or the object's stored version on UPDATE) is the object itself, never
-// something to compare with: rules skip it with Member::sameIdentity.
-Member subjectMember(const Request& request, const Alliance& alliance);
+// something to compare with: rules skip it with Subject::sameIdentity. It views the request's
+// object and the alliance, and is read once per request: the rules of one run share it.
+const Subject& subjectMember(const Request& request, RuleContext& rule);
 
 }  // namespace aw::rules

@@ -17,7 +17,7 @@ constexpr ActionOption kUnknownDomain{"unknownDomain"};
 
 void check(const Request& request, RuleContext& rule) {
   const LocalCluster& local = rule.alliance().local();
-  const Member self = subjectMember(request, rule.alliance());
+  const Subject& self = subjectMember(request, rule);
   if (self.domain.empty()) {
     rule.report("metadata.annotations",
                 "no cluster domain declared, so it is not compared with the local cluster's: add "
@@ -28,7 +28,7 @@ void check(const Request& request, RuleContext& rule) {
   }
   if (local.domain.empty() || sameDomain(self.domain, local.domain)) return;
   const std::string localPath = local.domainPath.empty() ? "" : " (" + local.domainPath + ")";
-  rule.report(self.domainPath,
+  rule.report(std::string(self.domainPath),
               "cluster domain " + quoteValue(self.domain) + " differs from the local cluster's " +
                   quoteValue(local.domain) + localPath +
                   ": multicluster members must share one clusterDomain, so correct the declared "

@@ -63,8 +63,9 @@ Outcome run(const Request& request, const Context& context, bool mutating) {
   if (request.operation == Operation::Update && beingDeleted(request.object)) return out;
   checkShape(request.object, plan.shapes, out.shapeErrors);
   if (!out.shapeErrors.empty()) return out;
+  Derived derived;
   for (const RuleInfo* rule : plan.active) {
-    RuleContext ruleContext(*rule, context.settings.of(rule->id), context.alliance, out);
+    RuleContext ruleContext(*rule, context.settings.of(rule->id), context.alliance, out, &derived);
     rule->check(request, ruleContext);
   }
   return out;

@@ -152,10 +152,11 @@ std::string_view defaultResolution(json::View spec) {
 // hostUnderDomain(host, d) for the local cluster's or some member's domain d, by looking up
 // each of the host's label suffixes (the whole host included) instead of scanning every domain.
 bool underSomeDomain(std::string_view host, const Alliance& alliance) {
-  const std::string h = normalizeDomain(host);
+  const NormalizedDomain normalized(host);
+  const std::string_view h = normalized.view();
   if (h.empty()) return false;
   if (alliance.knowsDomain(h)) return true;
-  for (std::size_t dot = h.find('.'); dot != std::string::npos; dot = h.find('.', dot + 1)) {
+  for (std::size_t dot = h.find('.'); dot != std::string_view::npos; dot = h.find('.', dot + 1)) {
     if (alliance.knowsDomain(h.substr(dot + 1))) return true;
   }
   return false;

@@ -28,7 +28,9 @@ constexpr std::string_view kOwnRange = "give every cluster its own range";
 
 using keys::annotationPath;
 
-std::string describe(const Subnet& s) {
+// "pod subnet 10.0.0.0/16", of the object's subnets (SubnetRef) and the alliance's (Subnet).
+template <class S>
+std::string describe(const S& s) {
   return std::string(subnetRoleName(s.role)) + " subnet " + s.cidr.str();
 }
 
@@ -46,7 +48,7 @@ std::optional<std::string_view> annotationValue(json::View object, const std::st
   return std::nullopt;
 }
 
-void reportMalformed(const Member& self, json::View object, RuleContext& rule) {
+void reportMalformed(const Subject& self, json::View object, RuleContext& rule) {
   for (const BadCidr& bad : self.malformed) {
     std::string message;
     if (bad.text.empty()) {
@@ -66,34 +68,79 @@ void reportMalformed(const Member& self, json::View object, RuleContext& rule) {
 }
 
 // One finding for the overlaps of `subnet` beyond the first kMaxOverlapsPerSubnet (of `total`).
-void reportRest(const Subnet& subnet, std::size_t total, std::string_view whose,
+void reportRest(const SubnetRef& subnet, std::size_t total, std::string_view whose,
                 std::string_view fix, const ActionOption& action, RuleContext& rule) {
   if (total <= kMaxOverlapsPerSubnet) return;
-  rule.report(subnet.path,
+  rule.report(std::string(subnet.path),
               describe(subnet) + " also overlaps " + std::to_string(total - kMaxOverlapsPerSubnet) +
                   " more subnets of " + std::string(whose) + ": " + std::string(fix),
               action);
 }
 
+// Up to this many subnets, reportOwnOverlaps compares every pair on the stack; beyond, it
+// builds an index. Both find the same pairs in the same order.
+constexpr std::size_t kPairwise = 32;
+
 // Overlaps among the object's own subnets (pod with service, or within one list). Each pair is
 // reported once, on the later-declared subnet. A repeated CIDR is reported against its first
-// occurrence only and left out of the index: the distinct CIDRs of one family are nested or
+// occurrence only and left out of the comparison: the distinct CIDRs of one family are nested or
 // disjoint, so each has at most 129 containers and the pairs stay O(n), whatever was written.
-void reportOwnOverlaps(const Member& self, RuleContext& rule) {
-  const std::vector<Subnet>& subnets = self.subnets;
-  if (subnets.size() < 2) return;
+void reportOwnOverlaps(const Subject& self, RuleContext& rule) {
+  const SubnetRefs& subnets = self.subnets;
+  const std::size_t n = subnets.size();
+  if (n < 2) return;
+  // Reports subnets[j] against the earlier subnets forEachEarlier(visit) visits, in order.
+  auto report = [&](std::size_t j, auto&& forEachEarlier) {
+    const SubnetRef& subnet = subnets[j];
+    std::size_t total = 0;
+    forEachEarlier([&](std::size_t k) {
+      if (total++ >= kMaxOverlapsPerSubnet) return;
+      const SubnetRef& other = subnets[k];
+      const std::string where =
+          other.path == subnet.path ? "" : " (" + std::string(other.path) + ")";
+      const std::string_view fix = other.role == subnet.role
+                                       ? "list each range once, without overlaps"
+                                       : "pods and services need separate ranges";
+      rule.report(std::string(subnet.path), describe(subnet) + " overlaps this member's own " +
+                                                describe(other) + where + ": " + std::string(fix));
+    });
+    reportRest(subnet, total, "this member", "list each range once, without overlaps", kAction,
+               rule);
+  };
+
+  if (n <= kPairwise) {
+    std::array<std::size_t, kPairwise> firstOf{};  // the first subnet with the same CIDR
+    for (std::size_t j = 0; j < n; ++j) {
+      firstOf[j] = j;
+      for (std::size_t k = 0; k < j; ++k) {
+        if (subnets[k].cidr == subnets[j].cidr) {
+          firstOf[j] = k;
+          break;
+        }
+      }
+    }
+    for (std::size_t j = 0; j < n; ++j) {
+      report(j, [&](auto&& visit) {
+        if (firstOf[j] != j) return visit(firstOf[j]);
+        for (std::size_t k = 0; k < j; ++k) {
+          if (firstOf[k] == k && subnets[k].cidr.overlaps(subnets[j].cidr)) visit(k);
+        }
+      });
+    }
+    return;
+  }
+
   using Key = std::tuple<bool, std::array<std::uint8_t, 16>, int>;
   std::map<Key, std::size_t> firstSeen;
-  std::vector<std::size_t> firstOf(subnets.size());
+  std::vector<std::size_t> firstOf(n);
   CidrIndex index;
-  for (std::size_t j = 0; j < subnets.size(); ++j) {
+  for (std::size_t j = 0; j < n; ++j) {
     const Cidr& c = subnets[j].cidr;
     firstOf[j] = firstSeen.try_emplace(Key{c.v6, c.addr, c.prefix}, j).first->second;
     if (firstOf[j] == j) index.add(c, j);
   }
   index.build();
-
-  for (std::size_t j = 0; j < subnets.size(); ++j) {
+  for (std::size_t j = 0; j < n; ++j) {
     std::vector<std::size_t> earlier;
     if (firstOf[j] != j) {
       earlier.push_back(firstOf[j]);
@@ -103,25 +150,16 @@ void reportOwnOverlaps(const Member& self, RuleContext& rule) {
       });
       std::sort(earlier.begin(), earlier.end());
     }
-    const Subnet& subnet = subnets[j];
-    for (std::size_t k = 0; k < earlier.size() && k < kMaxOverlapsPerSubnet; ++k) {
-      const Subnet& other = subnets[earlier[k]];
-      const std::string where = other.path == subnet.path ? "" : " (" + other.path + ")";
-      const std::string_view fix = other.role == subnet.role
-                                       ? "list each range once, without overlaps"
-                                       : "pods and services need separate ranges";
-      rule.report(subnet.path, describe(subnet) + " overlaps this member's own " + describe(other) +
-                                   where + ": " + std::string(fix));
-    }
-    reportRest(subnet, earlier.size(), "this member", "list each range once, without overlaps",
-               kAction, rule);
+    report(j, [&](auto&& visit) {
+      for (const std::size_t k : earlier) visit(k);
+    });
   }
 }
 
 // Overlaps with the local cluster and the other members, found through the alliance's index.
 // `multiNetworkAction` applies to an overlap with the local cluster when `self` is reached
 // through the ingress gateway, and with another member only when both are; otherwise `action`.
-void reportAllianceOverlaps(const Member& self, RuleContext& rule) {
+void reportAllianceOverlaps(const Subject& self, RuleContext& rule) {
   const Alliance& alliance = rule.alliance();
   // The action option an overlap with `hit` is reported with.
   auto optionFor = [&](const Alliance::Hit& hit) -> const ActionOption& {
@@ -135,7 +173,7 @@ void reportAllianceOverlaps(const Member& self, RuleContext& rule) {
     const std::ptrdiff_t member = h.member == nullptr ? -1 : h.member - firstMember;
     return std::pair(member, h.subnet);
   };
-  for (const Subnet& subnet : self.subnets) {
+  for (const SubnetRef& subnet : self.subnets) {
     std::vector<Alliance::Hit> hits = alliance.overlapping(subnet.cidr);
     std::erase_if(hits, [&](const Alliance::Hit& h) {
       return h.member != nullptr && h.member->sameIdentity(self.kind, self.name);
@@ -148,7 +186,7 @@ void reportAllianceOverlaps(const Member& self, RuleContext& rule) {
           hit.member == nullptr
               ? "the local cluster's " + describe(*hit.subnet) + " (" + hit.subnet->path + ")"
               : describe(*hit.subnet) + " of " + hit.member->origin;
-      rule.report(subnet.path,
+      rule.report(std::string(subnet.path),
                   describe(subnet) + " overlaps " + other + ": " + std::string(kOwnRange),
                   optionFor(hit));
     }
@@ -162,7 +200,7 @@ void reportAllianceOverlaps(const Member& self, RuleContext& rule) {
   }
 }
 
-void reportUnknown(const Member& self, RuleContext& rule) {
+void reportUnknown(const Subject& self, RuleContext& rule) {
   if (self.podDeclared && self.serviceDeclared) return;
   std::string message;
   if (!self.podDeclared && !self.serviceDeclared) {
@@ -179,7 +217,7 @@ void reportUnknown(const Member& self, RuleContext& rule) {
 }
 
 void check(const Request& request, RuleContext& rule) {
-  const Member self = subjectMember(request, rule.alliance());
+  const Subject& self = subjectMember(request, rule);
   reportMalformed(self, request.object, rule);
   reportOwnOverlaps(self, rule);
   reportAllianceOverlaps(self, rule);

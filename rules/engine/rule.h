@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,17 +31,28 @@ struct RuleInfo {
   CheckFn check = nullptr;
 };
 
+// What several rules derive from one request alike, made by the first rule that asks and kept
+// for the others of the same run (see member_object.h).
+struct Derived {
+  std::optional<Subject> subject;
+};
+
 class RuleContext {
  public:
+  // `derived`: shared by the rules of one run; without it, this rule's own.
   RuleContext(const RuleInfo& rule, const RuleOptions& options, const Alliance& alliance,
-              Outcome& out)
+              Outcome& out, Derived* derived = nullptr)
       : rule_(rule),
         options_(options),
         alliance_(alliance),
         out_(out),
-        first_(out.findings.size()) {}
+        first_(out.findings.size()),
+        derived_(derived != nullptr ? derived : &own_) {}
+  RuleContext(const RuleContext&) = delete;
+  RuleContext& operator=(const RuleContext&) = delete;
 
   const Alliance& alliance() const { return alliance_; }
+  Derived& derived() { return *derived_; }
   Action action(const ActionOption& option = kAction) const { return options_.action(option); }
   template <class E, std::size_t N>
   E choice(const ChoiceOption<E, N>& option) const {
@@ -62,6 +74,8 @@ class RuleContext {
   const Alliance& alliance_;
   Outcome& out_;
   std::size_t first_;  // this rule's findings start here in out_.findings
+  Derived own_;
+  Derived* derived_;
 };
 
 }  // namespace aw::rules

@@ -13,16 +13,92 @@ constexpr std::size_t kLocal = std::numeric_limits<std::size_t>::max();
 
 using keys::annotationPath;
 
-// The configured subnets of one role, taken over by an object that declares none of its own.
-// Pod subnets go first, as an object's own annotations list them.
-void inherit(Member& m, const Member& configured, SubnetRole role) {
-  std::vector<Subnet> taken;
-  for (const Subnet& s : configured.subnets) {
-    if (s.role == role) taken.push_back(s);
-  }
-  m.subnets.insert(role == SubnetRole::Pod ? m.subnets.begin() : m.subnets.end(), taken.begin(),
-                   taken.end());
+// The field paths of the annotations a member is read from, made once: Subject views them.
+struct AnnotationPaths {
+  std::string pod = annotationPath(keys::kPodSubnetAnnotation);
+  std::string service = annotationPath(keys::kServiceSubnetAnnotation);
+  std::string clusterDomain = annotationPath(keys::kClusterDomainAnnotation);
+};
+const AnnotationPaths& annotationPaths() {
+  static const AnnotationPaths kPaths;
+  return kPaths;
+}
+
+constexpr std::string_view kTrustDomainPath = "spec.trustDomain";
+
+// Both forms of addSubnets: Member's subnets own their path, Subject's view it.
+template <class M, class Path>
+void parseSubnets(M& m, std::string_view text, SubnetRole role, const Path& path) {
+  forEachCidrListElement(text, [&](std::string_view element) {
+    CidrParse p = parseCidr(element);
+    if (p.cidr) {
+      m.subnets.push_back({*p.cidr, role, path});
+    } else {
+      m.malformed.push_back(
+          {std::string(element), std::string(path), std::move(p.error), std::move(p.suggestion)});
+    }
+  });
   (role == SubnetRole::Pod ? m.podDeclared : m.serviceDeclared) = true;
+}
+
+// What `observed` leaves undeclared (the subnets of a role, the domain), from `configured`. A
+// role's configured subnets are taken whole; pod subnets go first, as an object's own
+// annotations list them.
+void fillIn(Subject& s, const Member* configured) {
+  if (configured == nullptr) return;
+  const bool pod = !s.podDeclared && configured->podDeclared;
+  const bool service = !s.serviceDeclared && configured->serviceDeclared;
+  if (pod || service) {
+    SubnetRefs merged;
+    auto take = [&](SubnetRole role) {
+      for (const Subnet& c : configured->subnets) {
+        if (c.role == role) merged.push_back({c.cidr, c.role, c.path});
+      }
+    };
+    if (pod) take(SubnetRole::Pod);
+    for (const SubnetRef& own : s.subnets) merged.push_back(own);
+    if (service) take(SubnetRole::Service);
+    s.subnets = std::move(merged);
+    s.podDeclared = s.podDeclared || pod;
+    s.serviceDeclared = s.serviceDeclared || service;
+  }
+  if (s.domain.empty() && !configured->domain.empty()) {
+    s.domain = configured->domain;
+    s.domainPath = configured->domainPath;
+  }
+}
+
+// `m` borrowed, and back: the owned form.
+Subject view(const Member& m) {
+  Subject s;
+  s.kind = m.kind;
+  s.name = m.name;
+  s.domain = m.domain;
+  s.domainPath = m.domainPath;
+  for (const Subnet& subnet : m.subnets)
+    s.subnets.push_back({subnet.cidr, subnet.role, subnet.path});
+  s.malformed = m.malformed;
+  s.podDeclared = m.podDeclared;
+  s.serviceDeclared = m.serviceDeclared;
+  s.multiNetwork = m.multiNetwork;
+  return s;
+}
+
+Member own(const Subject& s) {
+  Member m;
+  m.kind = s.kind;
+  m.name = s.name;
+  m.domain = s.domain;
+  m.domainPath = s.domainPath;
+  for (const SubnetRef& subnet : s.subnets) {
+    m.subnets.push_back({subnet.cidr, subnet.role, std::string(subnet.path)});
+  }
+  m.malformed = s.malformed;
+  m.podDeclared = s.podDeclared;
+  m.serviceDeclared = s.serviceDeclared;
+  m.multiNetwork = s.multiNetwork;
+  m.origin = std::string(kindInfo(s.kind).kind) + " " + m.name;
+  return m;
 }
 
 std::string identityKey(KindId kind, std::string_view name) {
@@ -63,61 +139,66 @@ std::string_view subnetRoleName(SubnetRole r) {
   return r == SubnetRole::Pod ? "pod" : "service";
 }
 
-void addSubnets(Member& member, std::string_view text, SubnetRole role, const std::string& path) {
-  for (const std::string& element : splitCidrList(text)) {
-    CidrParse p = parseCidr(element);
-    if (p.cidr) {
-      member.subnets.push_back({*p.cidr, role, path});
-    } else {
-      member.malformed.push_back({element, path, p.error, p.suggestion});
-    }
+void SubnetRefs::push_back(const SubnetRef& s) {
+  if (spilled_.empty() && size_ < kInline) {
+    inline_[size_++] = s;
+    return;
   }
-  (role == SubnetRole::Pod ? member.podDeclared : member.serviceDeclared) = true;
+  if (spilled_.empty()) spilled_.assign(inline_.begin(), inline_.end());
+  spilled_.push_back(s);
 }
 
-Member memberFromObject(KindId kind, json::View object, const Member* configured) {
-  Member m;
-  m.kind = kind;
-  const json::View spec = json::child(object, "spec");
-  if (const auto name = json::stringAt(object, {"metadata", "name"})) m.name = *name;
-  m.origin = std::string(kindInfo(kind).kind) + " " + m.name;
+void addSubnets(Subject& s, std::string_view text, SubnetRole role, std::string_view path) {
+  parseSubnets(s, text, role, path);
+}
+
+void addSubnets(Member& member, std::string_view text, SubnetRole role, const std::string& path) {
+  parseSubnets(member, text, role, path);
+}
+
+Subject readSubject(KindId kind, json::View object, const Member* configured) {
+  Subject s;
+  s.kind = kind;
+  if (const auto name = json::stringAt(object, {"metadata", "name"})) s.name = *name;
   const json::View annotations = json::at(object, {"metadata", "annotations"});
   auto annotation = [&](std::string_view key) {
     return json::string(json::child(annotations, key));
   };
-
+  const AnnotationPaths& paths = annotationPaths();
   if (const auto pod = annotation(keys::kPodSubnetAnnotation)) {
-    addSubnets(m, *pod, SubnetRole::Pod, annotationPath(keys::kPodSubnetAnnotation));
+    addSubnets(s, *pod, SubnetRole::Pod, paths.pod);
   }
   if (const auto svc = annotation(keys::kServiceSubnetAnnotation)) {
-    addSubnets(m, *svc, SubnetRole::Service, annotationPath(keys::kServiceSubnetAnnotation));
+    addSubnets(s, *svc, SubnetRole::Service, paths.service);
   }
+  const json::View spec = json::child(object, "spec");
   if (kind == KindId::IstioFederation) {
     if (const auto td = json::string(json::child(spec, "trustDomain"))) {
-      m.domain = *td;
-      m.domainPath = "spec.trustDomain";
+      s.domain = *td;
+      s.domainPath = kTrustDomainPath;
     }
   } else {
     if (const auto d = annotation(keys::kClusterDomainAnnotation)) {
-      m.domain = *d;
-      m.domainPath = annotationPath(keys::kClusterDomainAnnotation);
+      s.domain = *d;
+      s.domainPath = paths.clusterDomain;
     }
     const std::optional<bool> ingress = json::child(spec, "enableIngressGateway").boolean();
-    m.multiNetwork = !(ingress && !*ingress);
+    s.multiNetwork = !(ingress && !*ingress);
   }
-  return withConfigured(std::move(m), configured);
+  fillIn(s, configured);
+  return s;
 }
 
-Member withConfigured(Member m, const Member* configured) {
-  if (configured == nullptr) return m;
-  if (!m.podDeclared && configured->podDeclared) inherit(m, *configured, SubnetRole::Pod);
-  if (!m.serviceDeclared && configured->serviceDeclared) {
-    inherit(m, *configured, SubnetRole::Service);
-  }
-  if (m.domain.empty() && !configured->domain.empty()) {
-    m.domain = configured->domain;
-    m.domainPath = configured->domainPath;
-  }
+Member memberFromObject(KindId kind, json::View object, const Member* configured) {
+  return own(readSubject(kind, object, configured));
+}
+
+Member withConfigured(Member observed, const Member* configured) {
+  if (configured == nullptr) return observed;
+  Subject s = view(observed);
+  fillIn(s, configured);
+  Member m = own(s);
+  m.origin = std::move(observed.origin);
   return m;
 }
 
@@ -161,15 +242,13 @@ const Member* Alliance::findConfigured(KindId kind, std::string_view name) const
   return findMember(configured_, kind, name);
 }
 
-std::vector<const Member*> Alliance::membersWithDomain(const std::string& normalized) const {
-  std::vector<const Member*> out;
-  if (const auto it = byDomain_.find(normalized); it != byDomain_.end()) {
-    for (std::size_t m : it->second) out.push_back(&members_[m]);
-  }
-  return out;
+std::span<const std::size_t> Alliance::membersWithDomain(std::string_view domain) const {
+  const auto it = byDomain_.find(NormalizedDomain(domain).view());
+  if (it == byDomain_.end()) return {};
+  return it->second;
 }
 
-bool Alliance::knowsDomain(const std::string& normalized) const {
+bool Alliance::knowsDomain(std::string_view normalized) const {
   return !normalized.empty() && (normalized == localDomain_ || byDomain_.contains(normalized));
 }
 

@@ -39,8 +39,25 @@ CidrParse parseCidr(std::string_view text);
 // "/32" (no ':' in it) or "/128" appended parses. Builds no message for what is not one.
 bool isIpAddress(std::string_view text);
 
-// Splits "a, b ,c" on commas, trimming spaces around each element. Empty elements are kept
-// (as empty strings) so that the parser can report them.
+// Calls fn(element) for each element of "a, b ,c": split on commas, spaces and tabs around each
+// element trimmed. Empty elements are kept (as empty views) so that the parser can report them.
+template <class Fn>
+void forEachCidrListElement(std::string_view text, Fn&& fn) {
+  std::size_t pos = 0;
+  while (true) {
+    const std::size_t comma = text.find(',', pos);
+    std::string_view part = text.substr(pos, comma == std::string_view::npos ? comma : comma - pos);
+    const std::size_t first = part.find_first_not_of(" \t");
+    part = first == std::string_view::npos
+               ? std::string_view()
+               : part.substr(first, part.find_last_not_of(" \t") - first + 1);
+    fn(part);
+    if (comma == std::string_view::npos) return;
+    pos = comma + 1;
+  }
+}
+
+// The elements forEachCidrListElement visits, copied.
 std::vector<std::string> splitCidrList(std::string_view text);
 
 // An index of many CIDRs, each tagged with an owner id, answering "which stored CIDRs overlap
@@ -64,7 +81,8 @@ class CidrIndex {
   std::size_t size() const { return entries_.size(); }
 
  private:
-  std::vector<Entry> entries_;  // sorted by (family, addr, prefix) after build()
+  static constexpr std::size_t kScanned = 16;  // an index this small is scanned, not searched
+  std::vector<Entry> entries_;                 // sorted by (family, addr, prefix) after build()
 };
 
 }  // namespace aw::rules

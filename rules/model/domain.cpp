@@ -1,18 +1,44 @@
 #include "rules/model/domain.h"
 
-#include <cctype>
+#include <algorithm>
 
 namespace aw::rules {
 
-std::string normalizeDomain(std::string_view domain) {
+namespace {
+
+char lower(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+std::string_view withoutTrailingDot(std::string_view domain) {
   if (!domain.empty() && domain.back() == '.') domain.remove_suffix(1);
-  std::string out(domain);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return domain;
+}
+
+}  // namespace
+
+std::string normalizeDomain(std::string_view domain) {
+  std::string out(withoutTrailingDot(domain));
+  std::transform(out.begin(), out.end(), out.begin(), lower);
   return out;
 }
 
+NormalizedDomain::NormalizedDomain(std::string_view domain) {
+  domain = withoutTrailingDot(domain);
+  if (domain.size() > kInline) {
+    long_.assign(domain);
+    std::transform(long_.begin(), long_.end(), long_.begin(), lower);
+    return;
+  }
+  size_ = domain.size();
+  std::transform(domain.begin(), domain.end(), short_.begin(), lower);
+}
+
 bool sameDomain(std::string_view a, std::string_view b) {
-  return normalizeDomain(a) == normalizeDomain(b);
+  a = withoutTrailingDot(a);
+  b = withoutTrailingDot(b);
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                    [](char x, char y) { return lower(x) == lower(y); });
 }
 
 bool hostUnderDomain(std::string_view host, std::string_view domain) {

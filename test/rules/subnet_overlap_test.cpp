@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <random>
 
 #include "rules/registry.h"
 #include "test/support/rule_fixture.h"
@@ -110,6 +111,63 @@ TEST(SubnetOverlapScale, AHugeAnnotationStaysBounded) {
             "and 19974 more subnet problems not listed: fix the ones above first");
   EXPECT_EQ(findings[25].action, Action::Deny);
   std::printf("subnet-overlap: 20,000 repeats of one range in an annotation: %.1f ms\n", millis);
+}
+
+// The object's own overlaps are found pair by pair up to 32 subnets and through an index above:
+// both must give what the rule says, computed here the plain way, on random lists of 2 to 48
+// ranges with many repeats and nestings.
+TEST(SubnetOverlapOwn, SmallAndLargeListsFindTheSamePairs) {
+  std::mt19937 rng(12);
+  const Alliance alliance;
+  for (int round = 0; round < 300; ++round) {
+    const int n = 2 + static_cast<int>(rng() % 47);
+    std::vector<Cidr> cidrs;
+    std::string pod;
+    for (int i = 0; i < n; ++i) {
+      const int prefix = 8 + static_cast<int>(rng() % 7);
+      const std::string text =
+          "10." + std::to_string(rng() % 4 * 64) + ".0.0/" + std::to_string(prefix);
+      const CidrParse parsed = parseCidr(text);
+      const Cidr c = parsed.cidr ? *parsed.cidr : *parseCidr(parsed.suggestion).cidr;
+      cidrs.push_back(c);
+      pod += (pod.empty() ? "" : ", ") + c.str();
+    }
+    std::vector<std::string> want;
+    const auto describe = [&](std::size_t i) { return "pod subnet " + cidrs[i].str(); };
+    const auto firstOf = [&](std::size_t j) {
+      std::size_t k = 0;
+      while (!(cidrs[k] == cidrs[j])) ++k;
+      return k;
+    };
+    for (std::size_t j = 0; j < cidrs.size(); ++j) {
+      std::vector<std::size_t> earlier;
+      if (firstOf(j) != j) {
+        earlier.push_back(firstOf(j));
+      } else {
+        for (std::size_t k = 0; k < j; ++k) {
+          if (firstOf(k) == k && cidrs[k].overlaps(cidrs[j])) earlier.push_back(k);
+        }
+      }
+      for (std::size_t e = 0; e < earlier.size() && e < 5; ++e) {
+        want.push_back(describe(j) + " overlaps this member's own " + describe(earlier[e]) +
+                       ": list each range once, without overlaps");
+      }
+      if (earlier.size() > 5) {
+        want.push_back(describe(j) + " also overlaps " + std::to_string(earlier.size() - 5) +
+                       " more subnets of this member: list each range once, without overlaps");
+      }
+    }
+    const std::vector<Finding> got = runSubnetOverlap(alliance, federation(pod));
+    SCOPED_TRACE(pod);
+    if (want.size() <= 25) {
+      ASSERT_EQ(got.size(), want.size());
+    } else {
+      ASSERT_EQ(got.size(), 26U);
+      EXPECT_EQ(got[25].message, "and " + std::to_string(want.size() - 25) +
+                                     " more subnet problems not listed: fix the ones above first");
+    }
+    for (std::size_t i = 0; i < got.size() && i < 25; ++i) ASSERT_EQ(got[i].message, want[i]);
+  }
 }
 
 }  // namespace
