@@ -1,6 +1,8 @@
 #include "rules/plan.h"
 
 #include <algorithm>
+#include <stdexcept>
+#include <string>
 
 #include "rules/registry.h"
 
@@ -33,7 +35,21 @@ KindPlan Plan::make(const Settings& settings, KindId kind, bool mutating) {
       }
     }
   }
-  plan.shapes = ShapeTree(plan.reads);
+  // What the engine reads first, then what the rules read beyond it. A rule may read a field
+  // the engine reads, but accept nothing less than the engine does.
+  const std::span<const FieldShape> first = lifecycleReads();
+  std::vector<FieldShape> shapes(first.begin(), first.end());
+  for (const FieldShape& s : plan.reads) {
+    const auto same = std::find_if(first.begin(), first.end(),
+                                   [&](const FieldShape& f) { return f.path == s.path; });
+    if (same == first.end()) {
+      shapes.push_back(s);
+    } else if ((same->types & ~s.types) != 0) {
+      throw std::logic_error("a rule narrows the types of " + std::string(s.path) +
+                             ", which the engine reads first");
+    }
+  }
+  plan.shapes = ShapeTree(shapes, first.size());
   return plan;
 }
 

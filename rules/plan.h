@@ -16,7 +16,8 @@ struct KindPlan {
   // Every field they read; a field read by several rules must suit every one of them, so the
   // types they accept intersect.
   std::vector<FieldShape> reads;
-  ShapeTree shapes;  // of `reads`
+  // lifecycleReads() leading, then `reads`: one walk checks both (see rules::validate).
+  ShapeTree shapes;
 };
 
 class Plan {

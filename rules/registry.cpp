@@ -55,14 +55,16 @@ Outcome run(const Request& request, const Context& context, bool mutating) {
                              ? context.plan->of(request.kind->id, mutating)
                              : (made = Plan::make(context.settings, request.kind->id, mutating));
   if (plan.active.empty()) return out;
-  // A deleting object is let through before anything else is looked at: a finalizer must come
-  // off even when the object breaks a rule or has a field of the wrong type.
-  static const ShapeTree kLifecycleShapes(kLifecycleReads);
-  checkShape(request.object, kLifecycleShapes, out.shapeErrors);
-  if (!out.shapeErrors.empty()) return out;
-  if (request.operation == Operation::Update && beingDeleted(request.object)) return out;
-  checkShape(request.object, plan.shapes, out.shapeErrors);
-  if (!out.shapeErrors.empty()) return out;
+  // One walk checks what the engine reads first (lifecycleReads, leading in plan.shapes) and
+  // what the rules read. A deleting object is let through before anything else counts: a
+  // finalizer must come off even when the object breaks a rule or has a field of the wrong type.
+  const ShapeCheck shape = checkShape(request.object, plan.shapes, out.shapeErrors);
+  if (shape == ShapeCheck::LeadingFailed) return out;
+  if (request.operation == Operation::Update && beingDeleted(request.object)) {
+    out.shapeErrors.clear();
+    return out;
+  }
+  if (shape == ShapeCheck::Failed) return out;
   Derived derived;
   for (const RuleInfo* rule : plan.active) {
     RuleContext ruleContext(*rule, context.settings.of(rule->id), context.alliance, out, &derived);

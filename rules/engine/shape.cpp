@@ -172,7 +172,8 @@ void visit(json::View v, const ShapeTree& tree, std::uint32_t index, At& at,
 
 }  // namespace
 
-ShapeTree::ShapeTree(const std::vector<FieldShape>& shapes) : nodes_(1) {
+ShapeTree::ShapeTree(const std::vector<FieldShape>& shapes, std::size_t leading)
+    : nodes_(1), leading_(leading) {
   for (std::size_t i = 0; i < shapes.size(); ++i) {
     std::uint32_t node = 0;
     std::string_view rest = shapes[i].path;
@@ -215,19 +216,26 @@ std::uint32_t ShapeTree::add(std::uint32_t parent, std::string_view segment) {
   return made;
 }
 
-void checkShape(json::View object, const ShapeTree& shapes, std::vector<Finding>& out) {
+ShapeCheck checkShape(json::View object, const ShapeTree& shapes, std::vector<Finding>& out) {
   if (!object.isObject()) {
     out.push_back({std::string(kObjectShapeRule), "object",
                    "expected an object, got " + std::string(typeName(object.type())),
                    Action::Deny});
-    return;
+    return shapes.leading() > 0 ? ShapeCheck::LeadingFailed : ShapeCheck::Failed;
   }
   At at;
   std::vector<Found> found;
   visit(object, shapes, 0, at, found);
+  if (found.empty()) return ShapeCheck::Fits;
   std::stable_sort(found.begin(), found.end(),
                    [](const Found& a, const Found& b) { return a.shape < b.shape; });
-  for (Found& f : found) out.push_back(std::move(f.finding));
+  const auto leading = static_cast<int>(shapes.leading());
+  const bool leadingFailed = found.front().shape < leading;
+  for (Found& f : found) {
+    if (leadingFailed && f.shape >= leading) break;
+    out.push_back(std::move(f.finding));
+  }
+  return leadingFailed ? ShapeCheck::LeadingFailed : ShapeCheck::Failed;
 }
 
 }  // namespace aw::rules

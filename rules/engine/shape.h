@@ -32,7 +32,8 @@ struct FieldShape {
 class ShapeTree {
  public:
   ShapeTree() = default;
-  explicit ShapeTree(const std::vector<FieldShape>& shapes);
+  // The first `leading` shapes are checked before the others: see checkShape.
+  explicit ShapeTree(const std::vector<FieldShape>& shapes, std::size_t leading = 0);
 
   struct Node {
     std::string_view name;  // the key leading here ("ports"); "" for the root and [] and {}
@@ -46,15 +47,20 @@ class ShapeTree {
   static constexpr std::size_t kMaxKeys = 16;
 
   const std::vector<Node>& nodes() const { return nodes_; }  // nodes()[0] is the root
+  std::size_t leading() const { return leading_; }
 
  private:
   std::uint32_t add(std::uint32_t parent, std::string_view segment);
   std::vector<Node> nodes_;
+  std::size_t leading_ = 0;
 };
 
 // Appends one finding per mismatch (rule object-shape), with the concrete path
 // ("spec.ports[1].port: expected an integer or a string, got an object"): those of the first
-// shape first, each shape's in the order of the document.
-void checkShape(json::View object, const ShapeTree& shapes, std::vector<Finding>& out);
+// shape first, each shape's in the order of the document. When a leading shape does not hold (or
+// the object is not an object and the tree has leading shapes), only the leading shapes'
+// findings are appended.
+enum class ShapeCheck { Fits, Failed, LeadingFailed };
+ShapeCheck checkShape(json::View object, const ShapeTree& shapes, std::vector<Finding>& out);
 
 }  // namespace aw::rules

@@ -352,9 +352,12 @@ bool Cidr::overlaps(const Cidr& other) const {
   return samePrefix(addr, other.addr, v6, p);
 }
 
+namespace {
+
 // What parseV4 accepts without a problem, decided without writing one: exactly four octets of
 // one to three digits, each at most 255 and without a leading zero. `s` holds digits and dots.
-bool plainV4(std::string_view s) {
+// The octets go to `out` (4 bytes) when given.
+bool plainV4(std::string_view s, std::uint8_t* out = nullptr) {
   int octets = 0;
   std::size_t i = 0;
   while (true) {
@@ -366,11 +369,33 @@ bool plainV4(std::string_view s) {
     }
     const std::size_t digits = i - start;
     if (digits == 0 || value > 255 || (digits > 1 && s[start] == '0')) return false;
+    if (out != nullptr) out[octets] = static_cast<std::uint8_t>(value);
     if (++octets == 4) return i == s.size();
     if (i == s.size()) return false;
     ++i;  // the dot
   }
 }
+
+// parseCidr's answer for an IPv4 CIDR written the plain way ("10.112.0.0/16": no leading zero,
+// no host bit set), found without building any message; none for everything else, which
+// parseCidr's full parser then judges.
+std::optional<Cidr> plainV4Cidr(std::string_view text) {
+  const std::size_t slash = text.find('/');
+  if (slash == npos) return std::nullopt;
+  const std::string_view address = text.substr(0, slash);
+  const std::string_view p = text.substr(slash + 1);
+  Cidr c;
+  if (!digitsAndDots(address) || !plainV4(address, c.addr.data() + 12)) return std::nullopt;
+  if (p.empty() || p.size() > 2 || !std::all_of(p.begin(), p.end(), isDigit) ||
+      (p.size() > 1 && p[0] == '0')) {
+    return std::nullopt;
+  }
+  c.prefix = p.size() == 1 ? p[0] - '0' : (p[0] - '0') * 10 + (p[1] - '0');
+  if (c.prefix > 32 || normalized(c) != c) return std::nullopt;
+  return c;
+}
+
+}  // namespace
 
 bool isIpAddress(std::string_view text) {
   // Space, a '/' or (without ':') anything but digits and dots: parseCidr refuses it, so it is
@@ -387,6 +412,11 @@ bool isIpAddress(std::string_view text) {
 
 CidrParse parseCidr(std::string_view text) {
   if (text.empty()) return failure("empty CIDR");
+  if (std::optional<Cidr> plain = plainV4Cidr(text)) {
+    CidrParse r;
+    r.cidr = *plain;
+    return r;
+  }
 
   if (std::any_of(text.begin(), text.end(), isSpace)) {
     std::string stripped;

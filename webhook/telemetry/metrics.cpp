@@ -1,8 +1,15 @@
 #include "webhook/telemetry/metrics.h"
 
+#include <atomic>
+#include <cstdint>
+
 namespace aw::webhook {
 
-Metrics::Metrics() {
+namespace {
+std::atomic<std::uint64_t> nextId{1};  // Metrics::id_
+}  // namespace
+
+Metrics::Metrics() : id_(nextId++) {
   for (const char* what : {"config", "certificate"}) {
     for (const char* result : {"success", "failure"}) {
       reloads_[labelSet({{"what", what}, {"result", result}})] = 0;
@@ -29,15 +36,42 @@ typename Map::mapped_type& entry(Map& map, std::string_view key) {
 
 }  // namespace
 
+namespace {
+
+// The counter and histogram of the last label set a thread counted a request under, so that a
+// thread answering the same kind of request again finds them without rendering the label set
+// and searching the maps. `metrics` is the Metrics object's id (an address can be reused).
+struct LastRequest {
+  std::uint64_t metrics = 0;
+  std::string endpoint, kind, operation, decision;
+  unsigned long long* counter = nullptr;
+  void* histogram = nullptr;
+};
+thread_local LastRequest tLast;
+
+}  // namespace
+
 void Metrics::request(std::string_view endpoint, std::string_view kind, std::string_view operation,
                       std::string_view decision, double seconds) {
-  std::string& labels = labelBuffer();
-  appendLabelSet(
-      labels,
-      {{"endpoint", endpoint}, {"kind", kind}, {"operation", operation}, {"decision", decision}});
+  LastRequest& last = tLast;
+  const bool seen = last.metrics == id_ && last.endpoint == endpoint && last.kind == kind &&
+                    last.operation == operation && last.decision == decision;
   std::lock_guard lock(mutex_);
-  ++entry(requests_, labels);
-  Histogram& h = entry(durations_, endpoint);
+  if (!seen) {
+    std::string& labels = labelBuffer();
+    appendLabelSet(
+        labels,
+        {{"endpoint", endpoint}, {"kind", kind}, {"operation", operation}, {"decision", decision}});
+    last.metrics = id_;
+    last.endpoint = endpoint;
+    last.kind = kind;
+    last.operation = operation;
+    last.decision = decision;
+    last.counter = &entry(requests_, labels);  // map nodes stay where they are
+    last.histogram = &entry(durations_, endpoint);
+  }
+  ++*last.counter;
+  Histogram& h = *static_cast<Histogram*>(last.histogram);
   for (std::size_t i = 0; i < kBuckets.size(); ++i) {
     if (seconds <= kBuckets[i]) ++h.buckets[i];
   }

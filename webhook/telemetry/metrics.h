@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -46,6 +47,7 @@ class Metrics {
   };
   void renderDurations(PrometheusWriter& w) const;  // under mutex_
 
+  const std::uint64_t id_;  // unique among the process's Metrics (see request())
   mutable std::mutex mutex_;
   // Rendered label set -> count; std::less<> finds a key by string_view, without a copy.
   using Counters = std::map<std::string, unsigned long long, std::less<>>;

@@ -63,6 +63,36 @@ TEST(Shape, WhatIsNotAnObjectIsOneFinding) {
   EXPECT_EQ(found[0].message, "expected an object, got null");
 }
 
+// The engine's own reads lead the plan's tree: when one of them fails, only their findings
+// count; otherwise every finding does, and the result says which.
+TEST(Shape, LeadingShapesFailAlone) {
+  const ShapeTree tree({{"metadata", kObject},
+                        {"metadata.deletionTimestamp", kString},
+                        {"spec", kObject},
+                        {"spec.n", kInteger}},
+                       2);
+  const auto run = [&](const std::string& json, std::vector<std::string>& paths) {
+    const aw::json::Document doc(json);
+    std::vector<Finding> found;
+    const ShapeCheck result = checkShape(doc.root(), tree, found);
+    for (const Finding& f : found) paths.push_back(f.path);
+    return result;
+  };
+  std::vector<std::string> paths;
+  EXPECT_EQ(run(R"({"metadata": {"deletionTimestamp": 1}, "spec": {"n": "x"}})", paths),
+            ShapeCheck::LeadingFailed);
+  EXPECT_EQ(paths, std::vector<std::string>{"metadata.deletionTimestamp"});
+  paths.clear();
+  EXPECT_EQ(run(R"({"metadata": {}, "spec": {"n": "x"}, "spec": 3})", paths), ShapeCheck::Failed);
+  EXPECT_EQ(paths, std::vector<std::string>{"spec"});
+  paths.clear();
+  EXPECT_EQ(run(R"({"metadata": {"deletionTimestamp": "t"}, "spec": {"n": 2}})", paths),
+            ShapeCheck::Fits);
+  EXPECT_TRUE(paths.empty());
+  std::vector<Finding> found;
+  EXPECT_EQ(checkShape(aw::json::View(), tree, found), ShapeCheck::LeadingFailed);
+}
+
 TEST(Shape, ATreeRefusesAShapeListedTwice) {
   EXPECT_THROW(ShapeTree({{"spec", kObject}, {"spec", kArray}}), std::logic_error);
 }
