@@ -77,59 +77,41 @@ void reportRest(const SubnetRef& subnet, std::size_t total, std::string_view who
               action);
 }
 
-// Up to this many subnets, reportOwnOverlaps compares every pair on the stack; beyond, it
-// builds an index. Both find the same pairs in the same order.
+// Up to this many subnets, the object's own overlaps are found by comparing every pair on the
+// stack; beyond, through an index. Both find the same pairs in the same order.
 constexpr std::size_t kPairwise = 32;
 
-// Overlaps among the object's own subnets (pod with service, or within one list). Each pair is
-// reported once, on the later-declared subnet. A repeated CIDR is reported against its first
-// occurrence only and left out of the comparison: the distinct CIDRs of one family are nested or
-// disjoint, so each has at most 129 containers and the pairs stay O(n), whatever was written.
-void reportOwnOverlaps(const Subject& self, RuleContext& rule) {
-  const SubnetRefs& subnets = self.subnets;
+// The pairs of the object's own subnets that overlap: for each j, report(j, forEachEarlier),
+// where forEachEarlier(visit) visits, ascending, the first earlier subnet with the same CIDR when
+// there is one, else every earlier first occurrence of a CIDR that overlaps subnets[j]. The
+// distinct CIDRs of one family are nested or disjoint, so each has at most 129 containers and the
+// pairs stay O(n), whatever was written.
+template <class Report>
+void forEachOwnPairByScan(const SubnetRefs& subnets, Report&& report) {
   const std::size_t n = subnets.size();
-  if (n < 2) return;
-  // Reports subnets[j] against the earlier subnets forEachEarlier(visit) visits, in order.
-  auto report = [&](std::size_t j, auto&& forEachEarlier) {
-    const SubnetRef& subnet = subnets[j];
-    std::size_t total = 0;
-    forEachEarlier([&](std::size_t k) {
-      if (total++ >= kMaxOverlapsPerSubnet) return;
-      const SubnetRef& other = subnets[k];
-      const std::string where =
-          other.path == subnet.path ? "" : " (" + std::string(other.path) + ")";
-      const std::string_view fix = other.role == subnet.role
-                                       ? "list each range once, without overlaps"
-                                       : "pods and services need separate ranges";
-      rule.report(std::string(subnet.path), describe(subnet) + " overlaps this member's own " +
-                                                describe(other) + where + ": " + std::string(fix));
-    });
-    reportRest(subnet, total, "this member", "list each range once, without overlaps", kAction,
-               rule);
-  };
-
-  if (n <= kPairwise) {
-    std::array<std::size_t, kPairwise> firstOf{};  // the first subnet with the same CIDR
-    for (std::size_t j = 0; j < n; ++j) {
-      firstOf[j] = j;
-      for (std::size_t k = 0; k < j; ++k) {
-        if (subnets[k].cidr == subnets[j].cidr) {
-          firstOf[j] = k;
-          break;
-        }
+  std::array<std::size_t, kPairwise> firstOf{};  // the first subnet with the same CIDR
+  for (std::size_t j = 0; j < n; ++j) {
+    firstOf[j] = j;
+    for (std::size_t k = 0; k < j; ++k) {
+      if (subnets[k].cidr == subnets[j].cidr) {
+        firstOf[j] = k;
+        break;
       }
     }
-    for (std::size_t j = 0; j < n; ++j) {
-      report(j, [&](auto&& visit) {
-        if (firstOf[j] != j) return visit(firstOf[j]);
-        for (std::size_t k = 0; k < j; ++k) {
-          if (firstOf[k] == k && subnets[k].cidr.overlaps(subnets[j].cidr)) visit(k);
-        }
-      });
-    }
-    return;
   }
+  for (std::size_t j = 0; j < n; ++j) {
+    report(j, [&](auto&& visit) {
+      if (firstOf[j] != j) return visit(firstOf[j]);
+      for (std::size_t k = 0; k < j; ++k) {
+        if (firstOf[k] == k && subnets[k].cidr.overlaps(subnets[j].cidr)) visit(k);
+      }
+    });
+  }
+}
 
+template <class Report>
+void forEachOwnPairByIndex(const SubnetRefs& subnets, Report&& report) {
+  const std::size_t n = subnets.size();
   using Key = std::tuple<bool, std::array<std::uint8_t, 16>, int>;
   std::map<Key, std::size_t> firstSeen;
   std::vector<std::size_t> firstOf(n);
@@ -153,6 +135,36 @@ void reportOwnOverlaps(const Subject& self, RuleContext& rule) {
     report(j, [&](auto&& visit) {
       for (const std::size_t k : earlier) visit(k);
     });
+  }
+}
+
+// Overlaps among the object's own subnets (pod with service, or within one list). Each pair is
+// reported once, on the later-declared subnet; a repeated CIDR against its first occurrence only.
+void reportOwnOverlaps(const Subject& self, RuleContext& rule) {
+  const SubnetRefs& subnets = self.subnets;
+  if (subnets.size() < 2) return;
+  // Reports subnets[j] against the earlier subnets forEachEarlier(visit) visits, in order.
+  auto report = [&](std::size_t j, auto&& forEachEarlier) {
+    const SubnetRef& subnet = subnets[j];
+    std::size_t total = 0;
+    forEachEarlier([&](std::size_t k) {
+      if (total++ >= kMaxOverlapsPerSubnet) return;
+      const SubnetRef& other = subnets[k];
+      const std::string where =
+          other.path == subnet.path ? "" : " (" + std::string(other.path) + ")";
+      const std::string_view fix = other.role == subnet.role
+                                       ? "list each range once, without overlaps"
+                                       : "pods and services need separate ranges";
+      rule.report(std::string(subnet.path), describe(subnet) + " overlaps this member's own " +
+                                                describe(other) + where + ": " + std::string(fix));
+    });
+    reportRest(subnet, total, "this member", "list each range once, without overlaps", kAction,
+               rule);
+  };
+  if (subnets.size() <= kPairwise) {
+    forEachOwnPairByScan(subnets, report);
+  } else {
+    forEachOwnPairByIndex(subnets, report);
   }
 }
 

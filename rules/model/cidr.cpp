@@ -502,15 +502,18 @@ void CidrIndex::build() {
 //      twice.
 // Cost: at most q.prefix + 1 binary searches, O(bits * log n + matches); in practice a
 // handful of searches since most prefix lengths are skipped. Indices come out ascending.
+std::vector<std::size_t> CidrIndex::scan(const Cidr& q) const {
+  std::vector<std::size_t> out;
+  for (std::size_t i = 0; i < entries_.size(); ++i) {
+    if (entries_[i].cidr.overlaps(q)) out.push_back(i);
+  }
+  return out;
+}
+
 std::vector<std::size_t> CidrIndex::overlapping(const Cidr& query) const {
   std::vector<std::size_t> out;
   const Cidr q = normalized(query);
-  if (entries_.size() <= kScanned) {  // a configuration's few subnets: fewer steps than a search
-    for (std::size_t i = 0; i < entries_.size(); ++i) {
-      if (entries_[i].cidr.overlaps(q)) out.push_back(i);
-    }
-    return out;
-  }
+  if (entries_.size() <= kScanned) return scan(q);
   const auto less = [](const Entry& e, const Cidr& key) { return compareKey(e.cidr, key) < 0; };
   const auto begin = entries_.begin();
   const auto end = entries_.end();

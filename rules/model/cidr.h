@@ -81,8 +81,10 @@ class CidrIndex {
   std::size_t size() const { return entries_.size(); }
 
  private:
-  static constexpr std::size_t kScanned = 16;  // an index this small is scanned, not searched
-  std::vector<Entry> entries_;                 // sorted by (family, addr, prefix) after build()
+  // An index this small (a configuration's few subnets) is scanned: fewer steps than a search.
+  static constexpr std::size_t kScanned = 16;
+  std::vector<std::size_t> scan(const Cidr& q) const;  // overlapping(), entry by entry
+  std::vector<Entry> entries_;  // sorted by (family, addr, prefix) after build()
 };
 
 }  // namespace aw::rules
