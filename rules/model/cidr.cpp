@@ -511,9 +511,9 @@ std::vector<std::size_t> CidrIndex::scan(const Cidr& q) const {
 }
 
 std::vector<std::size_t> CidrIndex::overlapping(const Cidr& query) const {
-  std::vector<std::size_t> out;
   const Cidr q = normalized(query);
   if (entries_.size() <= kScanned) return scan(q);
+  std::vector<std::size_t> out;
   const auto less = [](const Entry& e, const Cidr& key) { return compareKey(e.cidr, key) < 0; };
   const auto begin = entries_.begin();
   const auto end = entries_.end();

@@ -18,9 +18,7 @@ std::string_view withoutTrailingDot(std::string_view domain) {
 }  // namespace
 
 std::string normalizeDomain(std::string_view domain) {
-  std::string out(withoutTrailingDot(domain));
-  std::transform(out.begin(), out.end(), out.begin(), lower);
-  return out;
+  return std::string(NormalizedDomain(domain).view());
 }
 
 NormalizedDomain::NormalizedDomain(std::string_view domain) {
