@@ -7,73 +7,73 @@ namespace aw::json {
 namespace dom = simdjson::dom;
 
 Type View::type() const {
-  if (!present_) return Type::Absent;
-  switch (e_.type()) {
-    case dom::element_type::OBJECT:
+  if (w_ == nullptr) return Type::Absent;
+  switch (tape::typeOf(w_)) {
+    case '{':
       return Type::Object;
-    case dom::element_type::ARRAY:
+    case '[':
       return Type::Array;
-    case dom::element_type::STRING:
+    case '"':
       return Type::String;
-    case dom::element_type::INT64:
-    case dom::element_type::UINT64:
+    case 'l':
+    case 'u':
       return Type::Integer;
-    case dom::element_type::DOUBLE:
+    case 'd':
       return Type::Float;
-    case dom::element_type::BOOL:
+    case 't':
+    case 'f':
       return Type::Boolean;
-    case dom::element_type::NULL_VALUE:
+    default:
       break;
   }
   return Type::Null;
 }
 
-std::optional<std::string_view> View::string() const {
-  std::string_view s;
-  if (!present_ || e_.get(s) != simdjson::SUCCESS) return std::nullopt;
-  return s;
+namespace {
+template <class T>
+T numberAfter(const tape::Word* w) {
+  T v;
+  std::memcpy(&v, w + 1, sizeof(v));
+  return v;
+}
+}  // namespace
+
+std::optional<std::int64_t> View::int64() const {
+  if (is('l')) return numberAfter<std::int64_t>(w_);
+  // simdjson keeps an integer as unsigned only beyond int64's range.
+  if (is('u')) {
+    if (const auto u = numberAfter<std::uint64_t>(w_); u <= INT64_MAX) {
+      return static_cast<std::int64_t>(u);
+    }
+  }
+  return std::nullopt;
 }
 
-std::optional<bool> View::boolean() const {
-  bool b = false;
-  if (!present_ || e_.get(b) != simdjson::SUCCESS) return std::nullopt;
-  return b;
+std::optional<std::uint64_t> View::uint64() const {
+  if (is('u')) return numberAfter<std::uint64_t>(w_);
+  if (const auto i = is('l') ? numberAfter<std::int64_t>(w_) : -1; i >= 0) {
+    return static_cast<std::uint64_t>(i);
+  }
+  return std::nullopt;
+}
+
+std::optional<double> View::float64() const {
+  if (is('d')) return numberAfter<double>(w_);
+  return std::nullopt;
 }
 
 std::size_t View::size() const {
+  if (!isArray() && !isObject()) return 0;
   // simdjson stores a container's count saturated at 2^24 - 1: beyond that, count.
-  constexpr std::size_t kSaturated = 0xFFFFFF;
-  std::size_t n = 0;
-  if (dom::array a; present_ && e_.get(a) == simdjson::SUCCESS) {
-    n = a.size();
-    if (n == kSaturated) {
-      n = 0;
-      for (dom::element item : a) {
-        static_cast<void>(item);
-        ++n;
-      }
-    }
-  } else if (dom::object o; present_ && e_.get(o) == simdjson::SUCCESS) {
-    n = o.size();
-    if (n == kSaturated) {
-      n = 0;
-      for (dom::key_value_pair field : o) {
-        static_cast<void>(field);
-        ++n;
-      }
-    }
+  constexpr std::size_t kSaturated = simdjson::internal::JSON_COUNT_MASK;
+  const std::size_t n = (*w_ >> 32) & kSaturated;
+  if (n < kSaturated) return n;
+  std::size_t counted = 0;
+  const tape::Word* const stop = tape::end(doc_, w_);
+  for (const tape::Word* v = w_ + 1; v != stop; v = tape::after(doc_, isArray() ? v : v + 1)) {
+    ++counted;
   }
-  return n;
-}
-
-View View::operator[](std::string_view key) const {
-  dom::object o;
-  if (!present_ || e_.get(o) != simdjson::SUCCESS) return {};
-  View found;
-  for (auto it = o.begin(); it != o.end(); ++it) {
-    if (it.key_equals(key)) found = View(it.value());
-  }
-  return found ? found : View();
+  return counted;
 }
 
 Document::Document(std::string_view text) : parser_(std::make_unique<dom::parser>()) {
@@ -82,7 +82,7 @@ Document::Document(std::string_view text) : parser_(std::make_unique<dom::parser
                                 simdjson::error_message(error));
   }
   const simdjson::padded_string padded(text);
-  if (const auto error = parser_->parse(padded).get(root_); error != simdjson::SUCCESS) {
+  if (const auto error = parser_->parse(padded).error(); error != simdjson::SUCCESS) {
     throw std::invalid_argument(std::string("cannot parse JSON: ") +
                                 simdjson::error_message(error));
   }
@@ -93,7 +93,6 @@ Document Document::of(const nlohmann::json& value) {
 }
 
 nlohmann::json toNlohmann(View v) {
-  const dom::element& e = v.element();
   switch (v.type()) {
     case Type::Absent:
     case Type::Null:
@@ -112,30 +111,21 @@ nlohmann::json toNlohmann(View v) {
       return std::string(*v.string());
     case Type::Boolean:
       return *v.boolean();
-    case Type::Integer: {
+    case Type::Integer:
       // Non-negative integers are unsigned, as nlohmann's parser gives them.
-      std::int64_t i = 0;
-      if (e.get(i) == simdjson::SUCCESS) {
-        return i < 0 ? nlohmann::json(i) : nlohmann::json(static_cast<std::uint64_t>(i));
-      }
-      std::uint64_t u = 0;
-      return e.get(u) == simdjson::SUCCESS ? nlohmann::json(u) : nlohmann::json();
-    }
-    case Type::Float: {
-      double d = 0;
-      return e.get(d) == simdjson::SUCCESS ? nlohmann::json(d) : nlohmann::json();
-    }
+      if (const auto u = v.uint64()) return *u;
+      return *v.int64();
+    case Type::Float:
+      return *v.float64();
   }
   return nullptr;
 }
 
 std::string scalarText(View node) {
   if (const auto s = node.string()) return std::string(*s);
-  if (!node.isInteger()) return {};
-  const dom::element& e = node.element();
-  if (std::int64_t i = 0; e.get(i) == simdjson::SUCCESS) return std::to_string(i);
-  std::uint64_t u = 0;
-  return e.get(u) == simdjson::SUCCESS ? std::to_string(u) : std::string();
+  if (const auto u = node.uint64()) return std::to_string(*u);
+  if (const auto i = node.int64()) return std::to_string(*i);
+  return {};
 }
 
 }  // namespace aw::json

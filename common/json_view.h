@@ -8,8 +8,10 @@
 
 #include <simdjson.h>
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <initializer_list>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -21,24 +23,81 @@ namespace aw::json {
 
 enum class Type : std::uint8_t { Absent, Null, Object, Array, String, Integer, Float, Boolean };
 
+// simdjson's tape (dom::document): one 64-bit word per value, its type in the top byte. A
+// container's word holds the index of the word after its end, a number takes a second word, a
+// string's word holds the offset of its length (4 bytes) and text in the document's string
+// buffer. A view is the document and a pointer to its value's word, and walks the tape itself:
+// simdjson's element API re-derives the word from the document and an index at every step.
+namespace tape {
+using Word = std::uint64_t;
+inline char typeOf(const Word* w) {
+  return static_cast<char>(*w >> 56);
+}
+// The word after the value at `w`.
+inline const Word* after(const simdjson::dom::document* doc, const Word* w) {
+  switch (typeOf(w)) {
+    case '[':
+    case '{':
+      return doc->tape.get() + static_cast<std::uint32_t>(*w);
+    case 'l':
+    case 'u':
+    case 'd':
+      return w + 2;
+    default:
+      return w + 1;
+  }
+}
+// The end word (']' or '}') of the container at `w`.
+inline const Word* end(const simdjson::dom::document* doc, const Word* w) {
+  return doc->tape.get() + static_cast<std::uint32_t>(*w) - 1;
+}
+inline std::string_view string(const simdjson::dom::document* doc, const Word* w) {
+  const std::uint8_t* at = doc->string_buf.get() + (*w & simdjson::internal::JSON_VALUE_MASK);
+  std::uint32_t length = 0;
+  std::memcpy(&length, at, sizeof(length));
+  return {reinterpret_cast<const char*>(at + sizeof(length)), length};
+}
+}  // namespace tape
+
+// a == b, for keys: most keys of equal length differ in their first byte, which is compared
+// before calling memcmp on the rest.
+inline bool sameKey(std::string_view a, std::string_view b) {
+  return a.size() == b.size() &&
+         (a.empty() ||
+          (a[0] == b[0] && std::memcmp(a.data() + 1, b.data() + 1, a.size() - 1) == 0));
+}
+
 class View {
  public:
   View() = default;  // absent
-  explicit View(simdjson::dom::element e) : e_(e), present_(true) {}
+  // The root value of a document simdjson parsed (which must outlive the view).
+  static View root(const simdjson::dom::document& doc) { return View(&doc, doc.tape.get() + 1); }
 
   // Present and not null.
-  explicit operator bool() const { return present_ && !e_.is_null(); }
+  explicit operator bool() const { return w_ != nullptr && tape::typeOf(w_) != 'n'; }
   Type type() const;
-  bool isObject() const { return present_ && e_.is_object(); }
-  bool isArray() const { return present_ && e_.is_array(); }
-  bool isString() const { return present_ && e_.is_string(); }
-  bool isInteger() const { return present_ && (e_.is_int64() || e_.is_uint64()); }
-  bool isBoolean() const { return present_ && e_.is_bool(); }
+  bool isObject() const { return is('{'); }
+  bool isArray() const { return is('['); }
+  bool isString() const { return is('"'); }
+  bool isInteger() const { return is('l') || is('u'); }
+  bool isBoolean() const { return is('t') || is('f'); }
 
   // The string, or none when this is not a string.
-  std::optional<std::string_view> string() const;
+  std::optional<std::string_view> string() const {
+    if (!isString()) return std::nullopt;
+    return tape::string(doc_, w_);
+  }
   // The boolean, or none.
-  std::optional<bool> boolean() const;
+  std::optional<bool> boolean() const {
+    if (!isBoolean()) return std::nullopt;
+    return is('t');
+  }
+  // The integer, or none (an integer beyond int64's range is none here).
+  std::optional<std::int64_t> int64() const;
+  // The integer, or none (a negative integer is none here).
+  std::optional<std::uint64_t> uint64() const;
+  // The number as a double when this is a float, or none.
+  std::optional<double> float64() const;
   // The elements of a list, the members of an object; 0 for anything else.
   std::size_t size() const;
 
@@ -54,36 +113,12 @@ class View {
   class Members;
   Members members() const;
 
-  const simdjson::dom::element& element() const { return e_; }
-
  private:
-  simdjson::dom::element e_;
-  bool present_ = false;
-};
+  View(const simdjson::dom::document* doc, const tape::Word* w) : doc_(doc), w_(w) {}
+  bool is(char type) const { return w_ != nullptr && tape::typeOf(w_) == type; }
 
-class View::Elements {
- public:
-  class iterator {
-   public:
-    explicit iterator(simdjson::dom::array::iterator it) : it_(it) {}
-    View operator*() const { return View(*it_); }
-    iterator& operator++() {
-      ++it_;
-      return *this;
-    }
-    bool operator!=(const iterator& o) const { return it_ != o.it_; }
-
-   private:
-    simdjson::dom::array::iterator it_;
-  };
-  Elements() = default;
-  explicit Elements(simdjson::dom::array a) : a_(a), present_(true) {}
-  iterator begin() const { return present_ ? iterator(a_.begin()) : iterator({}); }
-  iterator end() const { return present_ ? iterator(a_.end()) : iterator({}); }
-
- private:
-  simdjson::dom::array a_;
-  bool present_ = false;
+  const simdjson::dom::document* doc_ = nullptr;
+  const tape::Word* w_ = nullptr;  // null: absent
 };
 
 struct Member {
@@ -91,41 +126,84 @@ struct Member {
   View value;
 };
 
+class View::Elements {
+ public:
+  class iterator {
+   public:
+    iterator(const simdjson::dom::document* doc, const tape::Word* w) : doc_(doc), w_(w) {}
+    View operator*() const { return {doc_, w_}; }
+    iterator& operator++() {
+      w_ = tape::after(doc_, w_);
+      return *this;
+    }
+    bool operator!=(const iterator& o) const { return w_ != o.w_; }
+
+   private:
+    const simdjson::dom::document* doc_;
+    const tape::Word* w_;
+  };
+  Elements() = default;
+  iterator begin() const { return {doc_, first_}; }
+  iterator end() const { return {doc_, end_}; }
+
+ private:
+  friend class View;
+  Elements(const simdjson::dom::document* doc, const tape::Word* first, const tape::Word* end)
+      : doc_(doc), first_(first), end_(end) {}
+  const simdjson::dom::document* doc_ = nullptr;
+  const tape::Word* first_ = nullptr;
+  const tape::Word* end_ = nullptr;
+};
+
 class View::Members {
  public:
   class iterator {
    public:
-    explicit iterator(simdjson::dom::object::iterator it) : it_(it) {}
-    Member operator*() const { return {it_.key(), View(it_.value())}; }
+    // `w` is a key's word; its value's follows.
+    iterator(const simdjson::dom::document* doc, const tape::Word* w) : doc_(doc), w_(w) {}
+    Member operator*() const { return {tape::string(doc_, w_), View(doc_, w_ + 1)}; }
     iterator& operator++() {
-      ++it_;
+      w_ = tape::after(doc_, w_ + 1);
       return *this;
     }
-    bool operator!=(const iterator& o) const { return it_ != o.it_; }
+    bool operator!=(const iterator& o) const { return w_ != o.w_; }
 
    private:
-    simdjson::dom::object::iterator it_;
+    const simdjson::dom::document* doc_;
+    const tape::Word* w_;
   };
   Members() = default;
-  explicit Members(simdjson::dom::object o) : o_(o), present_(true) {}
-  iterator begin() const { return present_ ? iterator(o_.begin()) : iterator({}); }
-  iterator end() const { return present_ ? iterator(o_.end()) : iterator({}); }
+  iterator begin() const { return {doc_, first_}; }
+  iterator end() const { return {doc_, end_}; }
 
  private:
-  simdjson::dom::object o_;
-  bool present_ = false;
+  friend class View;
+  Members(const simdjson::dom::document* doc, const tape::Word* first, const tape::Word* end)
+      : doc_(doc), first_(first), end_(end) {}
+  const simdjson::dom::document* doc_ = nullptr;
+  const tape::Word* first_ = nullptr;
+  const tape::Word* end_ = nullptr;
 };
 
 inline View::Elements View::elements() const {
-  simdjson::dom::array a;
-  if (!present_ || e_.get(a) != simdjson::SUCCESS) return {};
-  return Elements(a);
+  if (!isArray()) return {};
+  return {doc_, w_ + 1, tape::end(doc_, w_)};
 }
 
 inline View::Members View::members() const {
-  simdjson::dom::object o;
-  if (!present_ || e_.get(o) != simdjson::SUCCESS) return {};
-  return Members(o);
+  if (!isObject()) return {};
+  return {doc_, w_ + 1, tape::end(doc_, w_)};
+}
+
+inline View View::operator[](std::string_view key) const {
+  if (!isObject()) return {};
+  const tape::Word* found = nullptr;
+  const tape::Word* const stop = tape::end(doc_, w_);
+  for (const tape::Word* k = w_ + 1; k != stop; k = tape::after(doc_, k + 1)) {
+    if (sameKey(tape::string(doc_, k), key)) found = k + 1;
+  }
+  if (found == nullptr || tape::typeOf(found) == 'n') return {};
+  return {doc_, found};
 }
 
 // A parsed JSON text that owns what its views point into. Moving it keeps them valid.
@@ -137,17 +215,31 @@ class Document {
   // The value as JSON text (invalid UTF-8 replaced by U+FFFD), parsed.
   static Document of(const nlohmann::json& value);
 
-  View root() const { return View(root_); }
+  View root() const { return View::root(parser_->doc); }
 
   static constexpr std::size_t kMaxDepth = 1024;
 
  private:
   std::unique_ptr<simdjson::dom::parser> parser_;
-  simdjson::dom::element root_;
 };
 
 // The value as nlohmann/json (integers and floats as nlohmann keeps them; absent gives null).
 nlohmann::json toNlohmann(View v);
+
+// The members `keys` of an object, each as operator[] reads it, in one pass over the object.
+template <std::size_t N>
+std::array<View, N> fields(View object, const std::array<std::string_view, N>& keys) {
+  std::array<View, N> out{};
+  for (const Member m : object.members()) {
+    for (std::size_t i = 0; i < N; ++i) {
+      if (sameKey(m.key, keys[i])) out[i] = m.value;
+    }
+  }
+  for (View& v : out) {
+    if (!v) v = View();  // null reads as absent
+  }
+  return out;
+}
 
 // ---- path readers -------------------------------------------------------------------------
 

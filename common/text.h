@@ -28,4 +28,18 @@ inline constexpr QuoteStyle kFindingValue{'"', 64, false, false, true};
 // quote(value, kFindingValue).
 std::string quoteValue(std::string_view value);
 
+// ASCII case, independent of the locale (names and protocols in Kubernetes objects are ASCII).
+inline char asciiLower(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+// a == b, ASCII letters compared without case.
+inline bool equalsIgnoreAsciiCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (asciiLower(a[i]) != asciiLower(b[i])) return false;
+  }
+  return true;
+}
+
 }  // namespace aw

@@ -13,7 +13,7 @@ namespace {
 
 void check(const Request& request, RuleContext& rule) {
   const bool all = rule.choice(kScope) == Scope::All;
-  if (!all && !isPublicService(request.object)) return;
+  if (!all && !isPublicService(request, rule)) return;
   std::size_t i = 0;
   for (const json::View port : json::at(request.object, {"spec", "ports"}).elements()) {
     const std::size_t index = i++;

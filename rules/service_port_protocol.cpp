@@ -14,18 +14,11 @@ namespace aw::rules {
 
 namespace {
 
-bool equalsUpper(std::string_view value, std::string_view upper) {
-  if (value.size() != upper.size()) return false;
-  for (std::size_t i = 0; i < value.size(); ++i) {
-    if (std::toupper(static_cast<unsigned char>(value[i])) != upper[i]) return false;
-  }
-  return true;
-}
-
 // UDP and SCTP ports are not proxied by Istio, so their names do not matter.
-bool notProxied(json::View port) {
-  const auto protocol = json::string(json::child(port, "protocol"));
-  return protocol && (equalsUpper(*protocol, "UDP") || equalsUpper(*protocol, "SCTP"));
+bool notProxied(json::View protocolField) {
+  const auto protocol = json::string(protocolField);
+  return protocol &&
+         (equalsIgnoreAsciiCase(*protocol, "UDP") || equalsIgnoreAsciiCase(*protocol, "SCTP"));
 }
 
 // Example names for the message: the table's http and tcp prefixes before the name. A name
@@ -45,15 +38,17 @@ std::string renameExamples(std::string_view name) {
 }
 
 void check(const Request& request, RuleContext& rule) {
-  if (rule.choice(kScope) != Scope::All && !isPublicService(request.object)) return;
+  if (rule.choice(kScope) != Scope::All && !isPublicService(request, rule)) return;
   std::size_t i = 0;
   for (const json::View port : json::at(request.object, {"spec", "ports"}).elements()) {
     const std::size_t index = i++;
-    const auto name = json::string(json::child(port, "name"));
+    const auto [nameField, appProtocolField, protocolField] =
+        json::fields<3>(port, {"name", "appProtocol", "protocol"});
+    const auto name = json::string(nameField);
     if (!name || name->empty()) continue;  // service-port-names' business
-    const auto appProtocol = json::string(json::child(port, "appProtocol"));
+    const auto appProtocol = json::string(appProtocolField);
     if (appProtocol && !appProtocol->empty()) continue;
-    if (notProxied(port) || protocolOfPortName(*name) != nullptr) continue;
+    if (notProxied(protocolField) || protocolOfPortName(*name) != nullptr) continue;
     rule.report("spec.ports[" + std::to_string(index) + "].name",
                 quoteValue(*name) + " has no Istio protocol prefix, so Istio treats it as TCP: " +
                     "rename it " + renameExamples(*name) + ", or set appProtocol");

@@ -15,6 +15,12 @@ bool isPublicService(json::View service) {
   return false;
 }
 
+bool isPublicService(const Request& request, RuleContext& rule) {
+  std::optional<bool>& known = rule.derived().publicService;
+  if (!known) known = isPublicService(request.object);
+  return *known;
+}
+
 ServicePort describeServicePort(json::View port) {
   const std::string number = json::scalarText(json::child(port, "port"));
   const auto proto = json::string(json::child(port, "protocol"));

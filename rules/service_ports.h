@@ -7,6 +7,7 @@
 
 #include "common/json_view.h"
 #include "rules/engine/options.h"
+#include "rules/engine/rule.h"
 #include "rules/engine/shape.h"
 
 namespace aw::rules {
@@ -29,6 +30,8 @@ inline const std::vector<FieldShape> kServicePortShapes = {
 
 // Labelled federation.istio.deckhouse.io/public-service, with any value.
 bool isPublicService(json::View service);
+// isPublicService(request.object), worked out once for the rules of one run.
+bool isPublicService(const Request& request, RuleContext& rule);
 
 struct ServicePort {
   std::string label;          // "80/TCP"

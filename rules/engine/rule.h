@@ -35,6 +35,7 @@ struct RuleInfo {
 // for the others of the same run (see member_object.h).
 struct Derived {
   std::optional<Subject> subject;
+  std::optional<bool> publicService;  // a Service's (service_ports.h)
 };
 
 class RuleContext {

@@ -143,7 +143,7 @@ void visit(json::View v, const ShapeTree& tree, std::uint32_t index, At& at,
     std::uninitialized_value_construct_n(last, node.keys.size());
     for (const json::Member m : v.members()) {
       for (std::size_t k = 0; k < node.keys.size(); ++k) {
-        if (tree.nodes()[node.keys[k]].name == m.key) last[k] = m.value;
+        if (json::sameKey(tree.nodes()[node.keys[k]].name, m.key)) last[k] = m.value;
       }
     }
     for (std::size_t k = 0; k < node.keys.size(); ++k) {

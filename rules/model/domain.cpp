@@ -2,13 +2,11 @@
 
 #include <algorithm>
 
+#include "common/text.h"
+
 namespace aw::rules {
 
 namespace {
-
-char lower(char c) {
-  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
 
 std::string_view withoutTrailingDot(std::string_view domain) {
   if (!domain.empty() && domain.back() == '.') domain.remove_suffix(1);
@@ -25,18 +23,17 @@ NormalizedDomain::NormalizedDomain(std::string_view domain) {
   domain = withoutTrailingDot(domain);
   if (domain.size() > kInline) {
     long_.assign(domain);
-    std::transform(long_.begin(), long_.end(), long_.begin(), lower);
+    std::transform(long_.begin(), long_.end(), long_.begin(), asciiLower);
     return;
   }
   size_ = domain.size();
-  std::transform(domain.begin(), domain.end(), short_.begin(), lower);
+  std::transform(domain.begin(), domain.end(), short_.begin(), asciiLower);
 }
 
 bool sameDomain(std::string_view a, std::string_view b) {
   a = withoutTrailingDot(a);
   b = withoutTrailingDot(b);
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
-                    [](char x, char y) { return lower(x) == lower(y); });
+  return equalsIgnoreAsciiCase(a, b);
 }
 
 bool hostUnderDomain(std::string_view host, std::string_view domain) {

@@ -1,7 +1,8 @@
 #include "rules/model/protocols.h"
 
 #include <array>
-#include <cctype>
+
+#include "common/text.h"
 
 namespace aw::rules {
 
@@ -19,16 +20,6 @@ constexpr std::array<Protocol, 11> kProtocols = {{
     {"tls", "TLS"},
     {"udp", "UDP"},
 }};
-
-bool equalsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  }
-  return true;
-}
 }  // namespace
 
 std::span<const Protocol> protocols() {
@@ -37,7 +28,8 @@ std::span<const Protocol> protocols() {
 
 std::string_view portNamePrefix(std::string_view name) {
   constexpr std::string_view kGrpcWeb = "grpc-web";
-  if (name.size() >= kGrpcWeb.size() && equalsIgnoreCase(name.substr(0, kGrpcWeb.size()), kGrpcWeb))
+  if (name.size() >= kGrpcWeb.size() &&
+      equalsIgnoreAsciiCase(name.substr(0, kGrpcWeb.size()), kGrpcWeb))
     return name.substr(0, kGrpcWeb.size());
   return name.substr(0, name.find('-'));
 }
@@ -45,14 +37,14 @@ std::string_view portNamePrefix(std::string_view name) {
 const Protocol* protocolOfPortName(std::string_view name) {
   const std::string_view prefix = portNamePrefix(name);
   for (const Protocol& p : kProtocols) {
-    if (equalsIgnoreCase(prefix, p.prefix)) return &p;
+    if (equalsIgnoreAsciiCase(prefix, p.prefix)) return &p;
   }
   return nullptr;
 }
 
 const Protocol* protocolOfValue(std::string_view value) {
   for (const Protocol& p : kProtocols) {
-    if (equalsIgnoreCase(value, p.canonical)) return &p;
+    if (equalsIgnoreAsciiCase(value, p.canonical)) return &p;
   }
   return nullptr;
 }

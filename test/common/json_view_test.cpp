@@ -54,6 +54,32 @@ TEST(JsonView, TheLastOfRepeatedKeysWins) {
   EXPECT_EQ(keys, (std::vector<std::string>{"k", "k", "m", "m"}));  // document order
 }
 
+// fields() reads several keys in one pass exactly as operator[] reads each; the walk steps over
+// numbers (two tape words), nested containers and empty ones alike.
+TEST(JsonView, FieldsReadLikeLookups) {
+  const Document doc(
+      R"({"n": 1.5, "deep": {"a": [1, {"b": []}], "c": {}}, "k": "first", "i": -3,)"
+      R"( "k": "second", "z": null, "e": [], "last": true})");
+  const View root = doc.root();
+  const auto [k, z, deep, missing, last, i] =
+      fields<6>(root, {"k", "z", "deep", "missing", "last", "i"});
+  EXPECT_EQ(k.string(), "second");
+  EXPECT_EQ(z.type(), Type::Absent);  // null reads as absent, as root["z"] does
+  EXPECT_EQ(deep.size(), 2U);
+  EXPECT_EQ(missing.type(), Type::Absent);
+  EXPECT_EQ(last.boolean(), true);
+  EXPECT_EQ(i.int64(), -3);
+  EXPECT_EQ(i.uint64(), std::nullopt);
+  EXPECT_EQ(root["n"].float64(), 1.5);
+  EXPECT_EQ(root["n"].int64(), std::nullopt);
+  for (const std::string_view key : {"n", "deep", "k", "i", "z", "e", "last", "missing"}) {
+    EXPECT_EQ(fields<1>(root, {key})[0].type(), root[key].type()) << key;
+  }
+  EXPECT_EQ(root.size(), 8U);
+  EXPECT_EQ(at(root, {"deep", "c"}).size(), 0U);
+  EXPECT_TRUE(at(root, {"deep", "c"}).isObject());
+}
+
 TEST(JsonView, DocumentsOfNlohmannValuesReadAlike) {
   const nlohmann::json value = {
       {"metadata", {{"name", "web"}, {"labels", {{"b", "2"}, {"a", "1"}}}}},

@@ -44,7 +44,7 @@ struct FieldNode {
 
   const FieldNode* key(std::string_view k) const {
     for (const auto& [name, node] : keys) {
-      if (name == k) return node.get();
+      if (json::sameKey(name, k)) return node.get();
     }
     return nullptr;
   }
@@ -113,113 +113,75 @@ const FieldNode* fieldsRead(const rules::KindInfo* kind) {
 
 // ---- checking the maps the rules iterate -------------------------------------------------
 
-// The element as `T`, copied out of simdjson's result wrapper (which a range-for would
-// outlive). Callers have checked the type, so the fallback is never taken.
-template <class T>
-T as(dom::element e) {
-  T v{};
-  if (e.get(v) != simdjson::SUCCESS) throw Fallback{};
-  return v;
-}
-
 // The rules read the tape as it is, but walk a map ("labels{}") in the reference's order: a
 // nlohmann object's, keys ascending and each once. The API server writes maps that way; any
 // other order, or a repeated key, goes to the reference. Named keys need no check: a view reads
 // the last of repeated keys, as the reference's parser keeps it.
-void checkMaps(dom::element e, const FieldNode& node) {
+void checkMaps(json::View v, const FieldNode& node) {
   if (!node.maps) return;
-  const dom::element_type type = e.type();
-  if (type == dom::element_type::ARRAY) {
+  if (v.isArray()) {
     if (node.element) {
-      for (dom::element item : as<dom::array>(e)) checkMaps(item, *node.element);
+      for (const json::View item : v.elements()) checkMaps(item, *node.element);
     }
     return;
   }
-  if (type != dom::element_type::OBJECT) return;
+  if (!v.isObject()) return;
   if (node.value) {
     std::string_view previous;
     bool first = true;
-    for (dom::key_value_pair field : as<dom::object>(e)) {
-      if (!first && !(previous < field.key)) throw Fallback{};
-      previous = field.key;
+    for (const json::Member m : v.members()) {
+      if (!first && !(previous < m.key)) throw Fallback{};
+      previous = m.key;
       first = false;
-      checkMaps(field.value, *node.value);
+      checkMaps(m.value, *node.value);
     }
   }
   if (node.keys.empty()) return;
-  for (dom::key_value_pair field : as<dom::object>(e)) {
-    if (const FieldNode* below = node.key(field.key); below != nullptr && below->maps) {
-      checkMaps(field.value, *below);
+  for (const json::Member m : v.members()) {
+    if (const FieldNode* below = node.key(m.key); below != nullptr && below->maps) {
+      checkMaps(m.value, *below);
     }
   }
 }
 
 // ---- the envelope ---------------------------------------------------------------------------
 
-// The value of `key` in `object`, the last one when repeated; absent and null alike give none.
-std::optional<dom::element> field(dom::object object, std::string_view key) {
-  std::optional<dom::element> found;
-  for (dom::key_value_pair f : object) {
-    if (f.key == key) found = f.value;
-  }
-  if (found && found->is_null()) return std::nullopt;
-  return found;
+// A view reads the last of repeated keys; absent and null alike give none.
+
+std::string_view requiredString(json::View v) {
+  const auto s = v.string();
+  if (!s) throw Fallback{};
+  return *s;
 }
 
-std::string_view requiredString(dom::object object, std::string_view key) {
-  const auto v = field(object, key);
-  if (!v || !v->is_string()) throw Fallback{};
-  return as<std::string_view>(*v);
-}
-
-std::string_view optionalString(dom::object object, std::string_view key) {
-  const auto v = field(object, key);
+std::string_view optionalString(json::View v) {
   if (!v) return {};
-  if (!v->is_string()) throw Fallback{};
-  return as<std::string_view>(*v);
+  return requiredString(v);
 }
 
-dom::object requiredObject(std::optional<dom::element> v) {
-  if (!v || !v->is_object()) throw Fallback{};
-  return as<dom::object>(*v);
+json::View requiredObject(json::View v) {
+  if (!v.isObject()) throw Fallback{};
+  return v;
 }
 
 // The request's fields, each the last of its name, in one pass.
 struct RequestFields {
-  std::optional<dom::element> uid, kind, operation, name, namespace_, userInfo, dryRun, object,
-      oldObject;
+  json::View uid, kind, operation, name, namespace_, userInfo, dryRun, object, oldObject;
 
-  explicit RequestFields(dom::object request) {
-    const std::array<std::pair<std::string_view, std::optional<dom::element>*>, 9> slots = {{
-        {"uid", &uid},
-        {"kind", &kind},
-        {"operation", &operation},
-        {"name", &name},
-        {"namespace", &namespace_},
-        {"userInfo", &userInfo},
-        {"dryRun", &dryRun},
-        {"object", &object},
-        {"oldObject", &oldObject},
-    }};
-    for (dom::key_value_pair f : request) {
-      for (const auto& [key, slot] : slots) {
-        if (f.key == key) *slot = f.value;
-      }
-    }
-    for (const auto& [key, slot] : slots) {
-      if (*slot && (*slot)->is_null()) slot->reset();
-    }
+  explicit RequestFields(json::View request) {
+    const auto f = json::fields<9>(request, {"uid", "kind", "operation", "name", "namespace",
+                                             "userInfo", "dryRun", "object", "oldObject"});
+    uid = f[0];
+    kind = f[1];
+    operation = f[2];
+    name = f[3];
+    namespace_ = f[4];
+    userInfo = f[5];
+    dryRun = f[6];
+    object = f[7];
+    oldObject = f[8];
   }
 };
-
-std::string_view stringOf(const std::optional<dom::element>& v, bool required) {
-  if (!v) {
-    if (required) throw Fallback{};
-    return {};
-  }
-  if (!v->is_string()) throw Fallback{};
-  return as<std::string_view>(*v);
-}
 
 rules::Operation operationOf(std::string_view op) {
   for (const rules::Operation o : {rules::Operation::Create, rules::Operation::Update,
@@ -234,57 +196,54 @@ thread_local std::vector<std::string_view> tGroups;
 
 void readUser(const RequestFields& fields, AdmissionRequest& req) {
   if (!fields.userInfo) return;
-  const dom::object user = requiredObject(fields.userInfo);
-  req.username = optionalString(user, "username");
-  if (const auto groups = field(user, "groups")) {
-    if (!groups->is_array()) throw Fallback{};
+  const json::View user = requiredObject(fields.userInfo);
+  req.username = optionalString(user["username"]);
+  if (const json::View groups = user["groups"]) {
+    if (!groups.isArray()) throw Fallback{};
     tGroups.clear();
-    for (dom::element g : as<dom::array>(*groups)) {
-      if (!g.is_string()) throw Fallback{};
-      tGroups.push_back(as<std::string_view>(g));
-    }
+    for (const json::View g : groups.elements()) tGroups.push_back(requiredString(g));
     req.groups = tGroups;
   }
 }
 
-void readRequest(dom::object request, AdmissionRequest& req) {
+void readRequest(json::View request, AdmissionRequest& req) {
   const RequestFields fields(request);
-  req.uid = stringOf(fields.uid, true);
+  req.uid = requiredString(fields.uid);
   if (req.uid.empty()) throw Fallback{};
-  const dom::object kind = requiredObject(fields.kind);
-  req.group = optionalString(kind, "group");
-  req.version = requiredString(kind, "version");
-  req.kind = requiredString(kind, "kind");
-  req.operation = operationOf(stringOf(fields.operation, true));
-  req.name = stringOf(fields.name, false);
-  req.namespace_ = stringOf(fields.namespace_, false);
+  const json::View kind = requiredObject(fields.kind);
+  req.group = optionalString(kind["group"]);
+  req.version = requiredString(kind["version"]);
+  req.kind = requiredString(kind["kind"]);
+  req.operation = operationOf(requiredString(fields.operation));
+  req.name = optionalString(fields.name);
+  req.namespace_ = optionalString(fields.namespace_);
   readUser(fields, req);
   if (fields.dryRun) {
-    if (!fields.dryRun->is_bool()) throw Fallback{};
-    req.dryRun = as<bool>(*fields.dryRun);
+    const auto dryRun = fields.dryRun.boolean();
+    if (!dryRun) throw Fallback{};
+    req.dryRun = *dryRun;
   }
   // Kinds the webhook does not check need no object: no rule runs for them.
   const FieldNode* reads = fieldsRead(rules::findKind(req.group, req.kind));
   if (reads == nullptr) return;
   if (fields.object) {
-    checkMaps(*fields.object, *reads);
-    req.object = json::View(*fields.object);
+    checkMaps(fields.object, *reads);
+    req.object = fields.object;
   }
   if (fields.oldObject) {
-    checkMaps(*fields.oldObject, *reads);
-    req.oldObject = json::View(*fields.oldObject);
+    checkMaps(fields.oldObject, *reads);
+    req.oldObject = fields.oldObject;
   }
 }
 
-void readReview(dom::element root, AdmissionRequest& req) {
-  if (!root.is_object()) throw Fallback{};
-  const dom::object review = as<dom::object>(root);
-  req.apiVersion = requiredString(review, "apiVersion");
+void readReview(json::View review, AdmissionRequest& req) {
+  if (!review.isObject()) throw Fallback{};
+  req.apiVersion = requiredString(review["apiVersion"]);
   if (req.apiVersion != "admission.k8s.io/v1" && req.apiVersion != "admission.k8s.io/v1beta1") {
     throw Fallback{};
   }
-  if (requiredString(review, "kind") != "AdmissionReview") throw Fallback{};
-  readRequest(requiredObject(field(review, "request")), req);
+  if (requiredString(review["kind"]) != "AdmissionReview") throw Fallback{};
+  readRequest(requiredObject(review["request"]), req);
 }
 
 // ---- limits and the per-thread parser -------------------------------------------------------
@@ -292,7 +251,8 @@ void readReview(dom::element root, AdmissionRequest& req) {
 // Whether `body` may hold more than kMaxReviewValues values. Every value but the first follows
 // a '[', a '{' or a ','; counting those bytes (inside strings too) bounds the count from above.
 // A body under 2 * kMaxReviewValues bytes cannot hold more: each value after the first takes at
-// least two bytes, itself and what separates it.
+// least two bytes, itself and what separates it. Checked before parsing: simdjson's tape takes
+// 8 to 16 bytes per value, 150 MiB for 8 MiB of "[0,0,...]", which the reference refuses early.
 bool mayExceedValueLimit(std::string_view body) {
   if (body.size() < 2 * kMaxReviewValues) return false;
   // Counted in runs of 255 bytes into a byte, which the compiler turns into vector compares.
@@ -315,7 +275,21 @@ constexpr std::size_t kKeepBytes = 256 * 1024;
 
 struct ThreadParser {
   std::unique_ptr<dom::parser> parser;
-  std::string padded;  // the body and SIMDJSON_PADDING bytes (simdjson reads past the end)
+  // The body and SIMDJSON_PADDING bytes (simdjson reads past the end); never cleared, as only
+  // the copied body is read.
+  std::unique_ptr<char[]> padded;
+  std::size_t capacity = 0;
+
+  char* copy(std::string_view body) {
+    const std::size_t size = body.size() + simdjson::SIMDJSON_PADDING;
+    if (size > capacity) {
+      padded = std::make_unique_for_overwrite<char[]>(size);
+      capacity = size;
+    }
+    std::memcpy(padded.get(), body.data(), body.size());
+    std::memset(padded.get() + body.size(), 0, simdjson::SIMDJSON_PADDING);
+    return padded.get();
+  }
 
   dom::parser& get() {
     if (!parser) {
@@ -326,7 +300,10 @@ struct ThreadParser {
   }
   void trim() {
     if (parser && parser->capacity() > kKeepBytes) parser.reset();
-    if (padded.capacity() > kKeepBytes) std::string().swap(padded);
+    if (capacity > kKeepBytes) {
+      padded.reset();
+      capacity = 0;
+    }
     if (tGroups.capacity() > kKeepBytes / sizeof(std::string_view)) {
       std::vector<std::string_view>().swap(tGroups);
     }
@@ -349,14 +326,11 @@ DecodeResult decodeForRules(std::string_view body) {
   try {
     if (mayExceedValueLimit(body)) throw Fallback{};
     dom::parser& parser = tParser.get();
-    tParser.padded.resize(body.size() + simdjson::SIMDJSON_PADDING);
-    std::memcpy(tParser.padded.data(), body.data(), body.size());
-    dom::element root;
-    if (parser.parse(tParser.padded.data(), body.size(), false).get(root) != simdjson::SUCCESS) {
+    if (parser.parse(tParser.copy(body), body.size(), false).error() != simdjson::SUCCESS) {
       throw Fallback{};
     }
     AdmissionRequest req;
-    readReview(root, req);
+    readReview(json::View::root(parser.doc), req);
     result.request = std::move(req);
   } catch (const Fallback&) {
     tFellBack = true;
