@@ -57,9 +57,8 @@ TEST(JsonView, TheLastOfRepeatedKeysWins) {
 // fields() reads several keys in one pass exactly as operator[] reads each; the walk steps over
 // numbers (two tape words), nested containers and empty ones alike.
 TEST(JsonView, FieldsReadLikeLookups) {
-  const Document doc(
-      R"({"n": 1.5, "deep": {"a": [1, {"b": []}], "c": {}}, "k": "first", "i": -3,)"
-      R"( "k": "second", "z": null, "e": [], "last": true})");
+  const Document doc(R"({"n": 1.5, "deep": {"a": [1, {"b": []}], "c": {}}, "k": "first", "i": -3,)"
+                     R"( "k": "second", "z": null, "e": [], "last": true})");
   const View root = doc.root();
   const auto [k, z, deep, missing, last, i] =
       fields<6>(root, {"k", "z", "deep", "missing", "last", "i"});
