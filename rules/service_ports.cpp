@@ -1,8 +1,7 @@
 #include "rules/service_ports.h"
 
-#include <cctype>
-
 #include "common/json_view.h"
+#include "common/text.h"
 #include "rules/model/keys.h"
 
 namespace aw::rules {
@@ -26,7 +25,7 @@ ServicePort describeServicePort(json::View port) {
   const auto proto = json::string(json::child(port, "protocol"));
   const std::string protocol = proto && !proto->empty() ? std::string(*proto) : "TCP";
   std::string lower = protocol;
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char& c : lower) c = asciiLower(c);
   return {(number.empty() ? "?" : number) + "/" + protocol, lower + "-" + number};
 }
 

@@ -28,10 +28,10 @@
 // - DNS is not set while spec.addresses holds a CIDR ("CIDR addresses are allowed only for
 //   NONE/STATIC"): resolution stays unset and the user decides.
 #include <algorithm>
-#include <cctype>
 #include <set>
 
 #include "common/json_view.h"
+#include "common/text.h"
 #include "rules/all_rules.h"
 #include "rules/model/cidr.h"
 #include "rules/model/domain.h"
@@ -77,7 +77,7 @@ std::string nameStem(std::string_view protocol) {
   constexpr std::size_t kMaxStem = 64;  // keeps the name far below the CRD's maxLength 256
   std::string out;
   for (char c : protocol.substr(0, kMaxStem)) {
-    const char lower = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const char lower = asciiLower(c);
     out += (lower >= 'a' && lower <= 'z') || (lower >= '0' && lower <= '9') ? lower : '-';
   }
   return out;

@@ -146,8 +146,8 @@ void checkMaps(json::View v, const FieldNode& node) {
 
 // ---- the envelope ---------------------------------------------------------------------------
 
-// A view reads the last of repeated keys; absent and null alike give none.
-
+// The envelope's readers. A view reads the last of repeated keys, and absent and null alike as
+// none; a missing or mistyped field sends the body to the reference decoder, which answers it.
 std::string_view requiredString(json::View v) {
   const auto s = v.string();
   if (!s) throw Fallback{};
