@@ -502,8 +502,9 @@ struct ConnectionServer::Impl {
     arm(s, pending ? EPOLLIN | EPOLLOUT : EPOLLIN);
   }
 
-  // Runs httplib on the request in c.in[0, total) and starts writing its response. True when
-  // the connection reads on (the next request may already be buffered).
+  // Answers the request in c.in[0, total) (the listener's direct lane, else httplib) and starts
+  // writing the answer. True when the connection reads on (the next request may already be
+  // buffered).
   bool dispatch(Slot& s, std::size_t total) {
     Conn& c = s.c;
     const Listener& l = *listeners[c.listener];
@@ -513,14 +514,17 @@ struct ConnectionServer::Impl {
     c.out.clear();
     c.outPos = 0;
     try {
-      BufferedStream strm(c.in.view().substr(0, total), c.out, c.peerIp, c.peerPort, l.localIp,
-                          l.localPort);
-      l.engine->process_request(strm, closeConnection, connectionClosed,
-                                [&c](httplib::Request& req) {
-                                  req.ssl = c.ssl;
-                                  // Answered by the layer before the body came (waitForMore).
-                                  req.headers.erase("Expect");
-                                });
+      const std::string_view request = c.in.view().substr(0, total);
+      if (!l.engine->direct || !l.engine->direct(request, c.head, closeConnection, c.out)) {
+        c.out.clear();
+        BufferedStream strm(request, c.out, c.peerIp, c.peerPort, l.localIp, l.localPort);
+        l.engine->process_request(strm, closeConnection, connectionClosed,
+                                  [&c](httplib::Request& req) {
+                                    req.ssl = c.ssl;
+                                    // Answered by the layer before the body came (waitForMore).
+                                    req.headers.erase("Expect");
+                                  });
+      }
     } catch (...) {
       c.out.clear();  // nothing sensible was written: close without an answer
     }

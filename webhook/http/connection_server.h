@@ -1,6 +1,7 @@
 // The connection layer: accepts connections itself, does TLS with OpenSSL, waits for readable
 // connections with epoll, and hands a connection to cpp-httplib (HttpEngine::process_request)
-// only once a whole request is buffered. Budgets instead of thread counts: a few workers serve
+// only once a whole request is buffered; the engine's direct lane answers the admission POSTs
+// without it. Budgets instead of thread counts: a few workers serve
 // any number of connections, a slow client holds a buffer and never a thread, and bodies in
 // flight share one memory budget. SIGTERM drains in the order Kubernetes needs (drain()).
 //

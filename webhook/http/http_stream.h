@@ -6,8 +6,11 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 #include <string>
 #include <string_view>
+
+#include "webhook/http/http_framing.h"
 
 namespace aw::webhook {
 
@@ -18,6 +21,13 @@ class HttpEngine : public httplib::Server {
   // `closeConnection`: the response says Connection: close. `connectionClosed` is set when the
   // request asked for that (Connection: close, HTTP/1.0 without keep-alive).
   using httplib::Server::process_request;
+
+  // Answers a whole buffered request (`head` as the framing layer parsed it) without httplib,
+  // appending the answer to `out`, when it can answer exactly as httplib would
+  // (webhook/http/direct_post.h). False, or unset: process_request answers.
+  using DirectLane = std::function<bool(std::string_view request, const http::RequestHead& head,
+                                        bool closeConnection, std::string& out)>;
+  DirectLane direct;
 };
 
 // One buffered request in, the response out. Reads never block and end where the request ends

@@ -2,6 +2,8 @@
 
 #include <httplib.h>
 
+#include <algorithm>
+
 #include "webhook/base/error_body.h"
 #include "webhook/base/file_watch.h"
 #include "webhook/telemetry/log.h"
@@ -10,6 +12,7 @@ namespace aw::webhook {
 
 namespace {
 constexpr const char* kJson = "application/json";
+constexpr std::string_view kInternalError = "internal error while answering; see the webhook's log";
 
 std::string statusError(int status) {
   switch (status) {
@@ -103,7 +106,7 @@ void AdmissionServer::routes(HttpEngine& server, bool admission) {
   server.set_exception_handler(
       [](const httplib::Request&, httplib::Response& res, const std::exception_ptr&) {
         res.status = 500;
-        res.set_content(errorBody("internal error while answering; see the webhook's log"), kJson);
+        res.set_content(errorBody(kInternalError), kJson);
       });
   if (!admission) return;
   for (const auto& [path, handler] : posts_) servePost(path, handler, server);
@@ -176,6 +179,61 @@ void AdmissionServer::servePost(const std::string& path, const PostHandler& hand
   server.Options(path, notAllowed);
 }
 
+namespace {
+// What the Keep-Alive answer field says: the connection layer's idle timeout.
+long long idleSeconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(ConnectionLimits{}.idleTimeout).count();
+}
+}  // namespace
+
+void AdmissionServer::configureAdmission(HttpEngine& server) {
+  // httplib only parses, routes and writes here; these set what its Keep-Alive header says.
+  server.set_keep_alive_max_count(options_.keepAliveMaxRequests);
+  server.set_keep_alive_timeout(idleSeconds());
+  server.set_payload_max_length(options_.maxBodyBytes);
+  routes(server, true);
+  directLane(server, {idleSeconds(), options_.keepAliveMaxRequests});
+}
+
+std::string AdmissionServer::answer(std::string_view request, bool direct) {
+  HttpEngine engine;
+  configureAdmission(engine);
+  http::Limits limits;
+  limits.maxBody = options_.maxBodyBytes;
+  http::RequestHead head;
+  http::Refusal refusal;
+  if (http::parseHead(request, limits, head, refusal) != http::Parse::Complete) return {};
+  std::string out;
+  if (direct && engine.direct(request, head, false, out)) return out;
+  out.clear();
+  const std::string loopback = "127.0.0.1";
+  BufferedStream strm(request, out, loopback, 40000, loopback, options_.port);
+  bool connectionClosed = false;
+  engine.process_request(strm, false, connectionClosed,
+                         [](httplib::Request& req) { req.headers.erase("Expect"); });
+  return out;
+}
+
+void AdmissionServer::directLane(HttpEngine& server, http::KeepAlive keepAlive) {
+  server.direct = [this, keepAlive](std::string_view request, const http::RequestHead& head,
+                                    bool closeConnection, std::string& out) {
+    http::DirectPost post;
+    if (!http::readDirectPost(request, head, post)) return false;
+    const auto route = std::find_if(posts_.begin(), posts_.end(),
+                                    [&post](const auto& p) { return p.first == post.path; });
+    if (route == posts_.end()) return false;
+    HttpReply r;
+    try {
+      r = route->second(post.body);
+    } catch (...) {  // as the exception handler answers on httplib's lane
+      r = {500, errorBody(kInternalError)};
+    }
+    if (r.status >= 400 && r.body.empty()) r.body = errorBody(statusError(r.status));
+    http::appendResponse(out, r.status, kJson, r.body, closeConnection || post.close, keepAlive);
+    return true;
+  };
+}
+
 bool AdmissionServer::bind(std::string& error) {
   std::string tlsError;
   tls_ = newServerContext(certs_, options_.clientCaFile, tlsError);
@@ -192,19 +250,13 @@ bool AdmissionServer::bind(std::string& error) {
       std::make_unique<ConnectionServer>(limits, [](int status, const std::string& message) {
         return errorBody(message.empty() ? statusError(status) : message);
       });
-  // httplib only parses, routes and writes here; these set what its Keep-Alive header says.
-  https_.set_keep_alive_max_count(options_.keepAliveMaxRequests);
-  const auto idleSeconds =
-      std::chrono::duration_cast<std::chrono::seconds>(limits.idleTimeout).count();
-  https_.set_keep_alive_timeout(idleSeconds);
-  https_.set_payload_max_length(options_.maxBodyBytes);
-  routes(https_, true);
+  configureAdmission(https_);
   if (!connections_->listen("--listen", options_.host, options_.port, tls_.get(), https_,
                             options_.maxConnections, error)) {
     return false;
   }
   if (!options_.metricsHost.empty()) {
-    plain_.set_keep_alive_timeout(idleSeconds);
+    plain_.set_keep_alive_timeout(idleSeconds());
     routes(plain_, false);
     if (!connections_->listen("--metrics-listen", options_.metricsHost, options_.metricsPort,
                               nullptr, plain_, 64, error)) {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "webhook/http/connection_server.h"
+#include "webhook/http/direct_post.h"
 #include "webhook/http/http_stream.h"
 #include "webhook/http/tls.h"
 #include "webhook/telemetry/metrics.h"
@@ -65,6 +66,10 @@ class AdmissionServer {
   // Set before bind().
   void get(std::string path, GetHandler handler);
 
+  // One whole request answered as the TLS listener answers it, without sockets: by the direct
+  // lane when `direct` and the lane takes it, else by httplib. For tests that compare the two.
+  std::string answer(std::string_view request, bool direct);
+
   // Binds the ports. False with a message when a port cannot be bound.
   bool bind(std::string& error);
   // Serves until a drain ends or stop().
@@ -79,6 +84,10 @@ class AdmissionServer {
  private:
   void routes(HttpEngine& server, bool admission);
   void servePost(const std::string& path, const PostHandler& handler, HttpEngine& server);
+  // Routes, limits, Keep-Alive figures and the direct lane of the TLS listener's engine.
+  void configureAdmission(HttpEngine& server);
+  // The POST routes again, past httplib's parser for the plain requests (direct_post.h).
+  void directLane(HttpEngine& server, http::KeepAlive keepAlive);
   void reloadLoop();
   void reloadCertificate();
   std::string notReady() const;  // empty when ready
