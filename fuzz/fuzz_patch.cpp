@@ -63,26 +63,34 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   const aw::rules::Outcome first = mutate(object);
   if (!first.findings.empty()) fail("mutate returned validating findings");
-  if (!first.patch.is_array()) fail("the patch is not an array: " + first.patch.dump());
+  json operations;
+  try {
+    operations = first.patch.json();
+  } catch (const std::exception& e) {
+    fail(std::string("the patch is not JSON: ") + e.what() + "\npatch: " + first.patch.text());
+  }
+  if (!operations.is_array() || operations.size() != first.patch.size()) {
+    fail("the patch is not an array of its operations: " + first.patch.text());
+  }
   if (!first.shapeErrors.empty()) {
-    if (!first.patch.empty()) fail("a patch despite shape errors: " + first.patch.dump());
+    if (!first.patch.empty()) fail("a patch despite shape errors: " + first.patch.text());
     return 0;
   }
   if (first.patch.empty()) return 0;
 
   json patched;
   try {
-    patched = object.patch(first.patch);
+    patched = object.patch(operations);
   } catch (const std::exception& e) {
-    fail(std::string("the patch does not apply: ") + e.what() + "\npatch: " + first.patch.dump() +
+    fail(std::string("the patch does not apply: ") + e.what() + "\npatch: " + first.patch.text() +
          "\nobject: " + object.dump());
   }
   const aw::rules::Outcome second = mutate(patched);
   if (!second.shapeErrors.empty())
     fail("the patched object has shape errors: " + second.shapeErrors.front().text() +
-         "\npatch: " + first.patch.dump());
+         "\npatch: " + first.patch.text());
   if (!second.patch.empty())
-    fail("not idempotent: second patch " + second.patch.dump() +
-         "\nfirst patch: " + first.patch.dump() + "\nobject: " + object.dump());
+    fail("not idempotent: second patch " + second.patch.text() +
+         "\nfirst patch: " + first.patch.text() + "\nobject: " + object.dump());
   return 0;
 }

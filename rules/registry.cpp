@@ -80,9 +80,7 @@ Outcome validate(const Request& request, const Context& context) {
 }
 
 Outcome mutate(const Request& request, const Context& context) {
-  Outcome out = run(request, context, true);
-  if (out.patch.is_null()) out.patch = nlohmann::json::array();
-  return out;
+  return run(request, context, true);
 }
 
 namespace {

@@ -30,6 +30,7 @@
 #include <algorithm>
 #include <set>
 
+#include "common/json_text.h"
 #include "common/json_view.h"
 #include "common/text.h"
 #include "rules/all_rules.h"
@@ -41,8 +42,6 @@
 namespace aw::rules {
 
 namespace {
-
-using Json = nlohmann::json;
 
 // RFC 6901: '~' is written "~0" and '/' is written "~1".
 std::string pointerToken(std::string_view token) {
@@ -60,11 +59,11 @@ std::string pointerToken(std::string_view token) {
 }
 
 struct Change {
-  Json ops = Json::array();
+  Patch ops;
   std::vector<std::string> paths;  // field paths for the defaulted annotation, in order
 
-  void add(std::string pointer, Json value, std::string fieldPath) {
-    ops.push_back({{"op", "add"}, {"path", std::move(pointer)}, {"value", std::move(value)}});
+  void add(std::string_view pointer, std::string_view value, std::string fieldPath) {
+    ops.addString("add", pointer, value);
     paths.push_back(std::move(fieldPath));
   }
 };
@@ -176,7 +175,7 @@ std::string_view defaultLocation(json::View spec, const Alliance& alliance) {
 // ---------------------------------------------------------------------------------------------
 // the defaulted annotation
 
-void recordPaths(json::View object, const std::vector<std::string>& paths, Json& ops) {
+void recordPaths(json::View object, const std::vector<std::string>& paths, Patch& ops) {
   const json::View metadata = json::child(object, "metadata");
   const json::View annotations = json::child(metadata, "annotations");
   const auto existing = json::string(json::child(annotations, keys::kDefaultedAnnotation));
@@ -196,17 +195,19 @@ void recordPaths(json::View object, const std::vector<std::string>& paths, Json&
   }
   if (!appended) return;
 
-  const std::string key(keys::kDefaultedAnnotation);
-  if (!metadata) {
-    ops.push_back(
-        {{"op", "add"}, {"path", "/metadata"}, {"value", {{"annotations", {{key, value}}}}}});
-  } else if (!annotations) {
-    ops.push_back({{"op", "add"}, {"path", "/metadata/annotations"}, {"value", {{key, value}}}});
-  } else {
-    ops.push_back({{"op", existing ? "replace" : "add"},
-                   {"path", "/metadata/annotations/" + pointerToken(key)},
-                   {"value", value}});
+  const std::string_view key = keys::kDefaultedAnnotation;
+  if (metadata && annotations) {
+    ops.addString(existing ? "replace" : "add", "/metadata/annotations/" + pointerToken(key),
+                  value);
+    return;
   }
+  // {KEY: VALUE}, inside {"annotations": ...} when metadata itself is missing.
+  std::string added = metadata ? "{" : R"({"annotations":{)";
+  aw::json::appendString(added, key);
+  added += ':';
+  aw::json::appendString(added, value);
+  added += metadata ? "}" : "}}";
+  ops.addJson("add", metadata ? "/metadata/annotations" : "/metadata", added);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -228,7 +229,7 @@ void check(const Request& request, RuleContext& rule) {
   }
   if (change.paths.empty()) return;
   recordPaths(request.object, change.paths, change.ops);
-  for (Json& op : change.ops) rule.patch(std::move(op));
+  rule.patch(change.ops);
 }
 
 }  // namespace

@@ -1,10 +1,11 @@
 // What a rule reports, and with which action.
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "rules/engine/patch.h"
 
 namespace aw::rules {
 
@@ -34,9 +35,8 @@ inline constexpr std::string_view kObjectShapeRule = "object-shape";
 struct Outcome {
   std::vector<Finding> findings;     // validating findings, action already resolved (never Off)
   std::vector<Finding> shapeErrors;  // non-empty: the object is malformed, rules did not run
-  // RFC 6902 operations: an array from mutate(), null from validate() (an empty array would be
-  // an allocation on every request).
-  nlohmann::json patch;
+  // RFC 6902 operations (mutate() only).
+  Patch patch;
 };
 
 }  // namespace aw::rules

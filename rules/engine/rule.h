@@ -63,8 +63,8 @@ class RuleContext {
   // A finding of this rule at `path`, with the action the configuration gives `option`; nothing
   // when that action is off.
   void report(std::string path, std::string message, const ActionOption& option = kAction);
-  // A JSONPatch operation (mutating rules).
-  void patch(nlohmann::json operation) { out_.patch.push_back(std::move(operation)); }
+  // JSONPatch operations (mutating rules), after those of the rules before.
+  void patch(const Patch& operations) { out_.patch.append(operations); }
   // Keeps at most `max` of this rule's findings and sums up the rest in one finding at `path`
   // with the strongest of their actions: "and N more NOUN not listed: fix the ones above first".
   void keepAtMost(std::size_t max, std::string_view path, std::string_view noun);

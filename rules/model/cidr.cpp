@@ -398,14 +398,15 @@ std::optional<Cidr> plainV4Cidr(std::string_view text) {
 }  // namespace
 
 bool isIpAddress(std::string_view text) {
-  // Space, a '/' or (without ':') anything but digits and dots: parseCidr refuses it, so it is
-  // refused here before a message about it is written.
-  const bool v6 = text.find(':') != npos;
-  if (text.empty() || std::any_of(text.begin(), text.end(), isSpace) || text.find('/') != npos ||
-      (!v6 && !digitsAndDots(text))) {
+  if (text.empty()) return false;
+  // Digits and dots only: an IPv4 address or nothing, in one more pass.
+  if (digitsAndDots(text)) return plainV4(text);
+  // Anything else without a ':', a space or a '/': parseCidr refuses it, so it is refused here
+  // before a message about it is written.
+  if (text.find(':') == npos || std::any_of(text.begin(), text.end(), isSpace) ||
+      text.find('/') != npos) {
     return false;
   }
-  if (!v6) return plainV4(text);
   const AddressParse a = parseAddress(text);
   return a.ok && a.fixable.empty();  // a full-length prefix sets no host bit
 }

@@ -200,8 +200,8 @@ rules:
     findings += static_cast<int>(validated.findings.size());
     if (!mutated.patch.empty()) {
       ++patches;
-      ASSERT_NO_THROW(test::applyPatch(object, mutated.patch)) << object.dump() << "\n"
-                                                               << mutated.patch.dump();
+      ASSERT_NO_THROW(test::applyPatch(object, mutated.patch.json())) << object.dump() << "\n"
+                                                                      << mutated.patch.text();
     }
   }
   // The generator reaches both the shape check and the rules behind it.

@@ -220,7 +220,7 @@ TEST(ServiceEntryDefaultsProperties, GeneratedServiceEntries) {
     const rules::Outcome out = rules::mutate(request, context);
     ASSERT_TRUE(out.shapeErrors.empty());
     ASSERT_TRUE(out.findings.empty());
-    const json& patch = out.patch;
+    const json patch = out.patch.json();
 
     // Applies, exactly as nlohmann's own RFC 6902 implementation applies it.
     json result;
@@ -237,7 +237,7 @@ TEST(ServiceEntryDefaultsProperties, GeneratedServiceEntries) {
     const aw::json::Document resultDocument = aw::json::Document::of(result);
     request.object = resultDocument.root();
     const rules::Outcome again = rules::mutate(request, context);
-    EXPECT_TRUE(again.patch.empty()) << "second patch: " << again.patch.dump();
+    EXPECT_TRUE(again.patch.empty()) << "second patch: " << again.patch.text();
 
     // Never overwrites or removes: every non-null leaf keeps its value (the defaulted
     // annotation is only appended to), and every add targets an absent or null member.
@@ -347,7 +347,7 @@ TEST(ServiceEntryDefaultsProperties, ValidEntriesStayValid) {
     request.kind = &rules::kindInfo(rules::KindId::ServiceEntry);
     const aw::json::Document document = aw::json::Document::of(object);
     request.object = document.root();
-    const json result = applyPatch(object, rules::mutate(request, context).patch);
+    const json result = applyPatch(object, rules::mutate(request, context).patch.json());
     const bool cidrAndDns = !result["spec"].contains("resolution");
     const std::vector<std::string> violations = serviceEntryCrdViolations(result);
     if (cidrAndDns) {

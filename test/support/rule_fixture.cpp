@@ -214,13 +214,13 @@ void runRuleCase(const RuleCase& c) {
   }
   EXPECT_TRUE(out.findings.empty());
   if (c.patch) {
-    EXPECT_EQ(out.patch, *c.patch) << "patch was: " << out.patch.dump();
+    EXPECT_EQ(out.patch.json(), *c.patch) << "patch was: " << out.patch.text();
   }
   nlohmann::json patched;
   try {
-    patched = applyPatch(c.object, out.patch);
+    patched = applyPatch(c.object, out.patch.json());
   } catch (const std::exception& e) {
-    FAIL() << "the patch does not apply: " << e.what() << "\npatch: " << out.patch.dump();
+    FAIL() << "the patch does not apply: " << e.what() << "\npatch: " << out.patch.text();
   }
   if (c.patched) {
     EXPECT_EQ(patched, *c.patched) << "patched object was: " << patched.dump(2);
@@ -228,7 +228,7 @@ void runRuleCase(const RuleCase& c) {
   // Idempotent: the patched object, sent again, gets no patch.
   const rules::Request again = world.request(patched, old);
   const rules::Outcome second = rules::mutate(again, world.context());
-  EXPECT_TRUE(second.patch.empty()) << "second run patched again: " << second.patch.dump();
+  EXPECT_TRUE(second.patch.empty()) << "second run patched again: " << second.patch.text();
 }
 
 std::string testName(const std::string& caseName) {

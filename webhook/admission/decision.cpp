@@ -176,7 +176,7 @@ Decision decide(const rules::Outcome& outcome, Mode mode) {
     d.response.message = std::move(message);
   }
   if (!outcome.patch.empty()) {
-    d.response.patch = outcome.patch.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    d.response.patch = outcome.patch.text();
   }
   return d;
 }
