@@ -77,12 +77,15 @@ int main(int argc, char** argv) {
       endpoint == "mutate" ? aw::webhook::Endpoint::Mutate : aw::webhook::Endpoint::Validate;
 
   aw::webhook::HttpResult first;
-  for (long i = 0; i < warmup; ++i) first = handler.handle(e, body);
+  // As the server hands it over: followed by readable padding, parsed where it lies.
+  const std::string padded = body + std::string(aw::webhook::kBodyPadding, '\0');
+  const std::string_view view(padded.data(), body.size());
+  for (long i = 0; i < warmup; ++i) first = handler.handle(e, view, true);
   std::size_t answered = 0;
   const auto start = std::chrono::steady_clock::now();
   CALLGRIND_ZERO_STATS;
   CALLGRIND_TOGGLE_COLLECT;
-  for (long i = 0; i < n; ++i) answered += handler.handle(e, body).body.size();
+  for (long i = 0; i < n; ++i) answered += handler.handle(e, view, true).body.size();
   CALLGRIND_TOGGLE_COLLECT;
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

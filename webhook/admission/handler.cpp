@@ -71,9 +71,11 @@ void logAdmission(std::string_view endpoint, const AdmissionRequest& req,
 
 }  // namespace
 
-HttpResult AdmissionHandler::handle(Endpoint endpoint, std::string_view body) const {
+HttpResult AdmissionHandler::handle(Endpoint endpoint, std::string_view body,
+                                    bool bodyPadded) const {
   const auto start = std::chrono::steady_clock::now();
-  DecodeResult decoded = decoder_(body);
+  DecodeResult decoded =
+      bodyPadded && decoder_ == &decodeForRules ? decodeForRulesInPlace(body) : decoder_(body);
   if (!decoded.request) {
     const std::string_view name = endpointName(endpoint);
     metrics_.request(name, "", "", "error", secondsSince(start));

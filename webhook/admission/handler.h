@@ -30,7 +30,9 @@ class AdmissionHandler {
 
   AdmissionHandler(const State& state, Metrics& metrics, Decoder decoder = decodeForRules)
       : state_(state), metrics_(metrics), decoder_(decoder) {}
-  HttpResult handle(Endpoint endpoint, std::string_view body) const;
+  // `bodyPadded`: kBodyPadding readable bytes follow the body, so decodeForRules parses it where
+  // it lies (decodeForRulesInPlace).
+  HttpResult handle(Endpoint endpoint, std::string_view body, bool bodyPadded = false) const;
   // What handle() does once the body is decoded: the rules, the decision, the answer, the
   // metrics and the log line. `start` is when the request came in (for its duration).
   HttpResult answer(Endpoint endpoint, const AdmissionRequest& req,

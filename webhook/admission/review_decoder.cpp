@@ -319,16 +319,19 @@ bool lastDecodeFellBack() {
   return tFellBack;
 }
 
-DecodeResult decodeForRules(std::string_view body) {
+static_assert(kBodyPadding >= simdjson::SIMDJSON_PADDING);
+
+namespace {
+
+DecodeResult decode(std::string_view body, bool padded) {
   tFellBack = false;
   tParser.trim();  // the last caller may not have
   DecodeResult result;
   try {
     if (mayExceedValueLimit(body)) throw Fallback{};
     dom::parser& parser = tParser.get();
-    if (parser.parse(tParser.copy(body), body.size(), false).error() != simdjson::SUCCESS) {
-      throw Fallback{};
-    }
+    const char* bytes = padded ? body.data() : tParser.copy(body);
+    if (parser.parse(bytes, body.size(), false).error() != simdjson::SUCCESS) throw Fallback{};
     AdmissionRequest req;
     readReview(json::View::root(parser.doc), req);
     result.request = std::move(req);
@@ -337,6 +340,16 @@ DecodeResult decodeForRules(std::string_view body) {
     result = decodeAdmissionReview(body);
   }
   return result;
+}
+
+}  // namespace
+
+DecodeResult decodeForRules(std::string_view body) {
+  return decode(body, false);
+}
+
+DecodeResult decodeForRulesInPlace(std::string_view paddedBody) {
+  return decode(paddedBody, true);
 }
 
 void releaseLargeDecodeBuffers() {

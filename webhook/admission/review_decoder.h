@@ -11,6 +11,7 @@
 // two decoders to the same answers.
 #pragma once
 
+#include <cstddef>
 #include <string_view>
 
 #include "webhook/admission/admission.h"
@@ -20,6 +21,13 @@ namespace aw::webhook {
 // The request's object views point into the thread's tape: they stay valid until the thread's
 // next decodeForRules or releaseLargeDecodeBuffers.
 DecodeResult decodeForRules(std::string_view body);
+
+// Readable bytes a caller may promise after a body: simdjson reads up to this far past the end
+// (what they hold does not matter).
+inline constexpr std::size_t kBodyPadding = 64;
+// decodeForRules on a body followed by kBodyPadding readable bytes: parsed where it lies, without
+// the copy into the thread's padded buffer.
+DecodeResult decodeForRulesInPlace(std::string_view paddedBody);
 
 // Gives back the thread's tape and body copy when the last body was large (over 256 KiB), so a
 // thread keeps no more than that between requests. Call it when done with the last decode.

@@ -256,7 +256,8 @@ class ClusterWork {
 void route(AdmissionServer& server, const AdmissionHandler& handler, const ClusterWork& work) {
   for (Endpoint e : {Endpoint::Validate, Endpoint::Mutate}) {
     server.post(std::string(endpointPath(e)), [&handler, e](std::string_view body) {
-      HttpResult r = handler.handle(e, body);
+      static_assert(kReadablePastBody >= kBodyPadding);
+      HttpResult r = handler.handle(e, body, true);
       return HttpReply{r.status, std::move(r.body)};
     });
   }

@@ -58,6 +58,14 @@ class Buffer {
     data_ = grown;
     cap_ = want;
   }
+  // Makes the `n` bytes after the first `at` readable, for a parser that reads past the end of
+  // what it is given: the bytes buffered there, zeros beyond them.
+  void readableAfter(std::size_t at, std::size_t n) {
+    const std::size_t want = at + n;
+    if (want <= size()) return;
+    reserve(want);
+    std::memset(data_ + end_, 0, want - size());
+  }
   void consume(std::size_t n) {
     begin_ += n;
     if (begin_ >= end_) {

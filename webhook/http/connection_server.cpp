@@ -407,7 +407,8 @@ struct ConnectionServer::Impl {
     if (c.in.empty()) c.firstByte = now;
     c.lastRead = now;
     if (c.haveHead && c.head.body == http::BodyKind::Length) {
-      c.in.reserve(c.head.bytes + c.head.contentLength);  // one allocation for the whole body
+      // One allocation for the whole body and what the direct lane reads past it.
+      c.in.reserve(c.head.bytes + c.head.contentLength + kReadablePastBody);
     }
     c.in.append(tScratch, n);
   }
@@ -514,6 +515,7 @@ struct ConnectionServer::Impl {
     c.out.clear();
     c.outPos = 0;
     try {
+      if (l.engine->direct) c.in.readableAfter(total, kReadablePastBody);
       const std::string_view request = c.in.view().substr(0, total);
       if (!l.engine->direct || !l.engine->direct(request, c.head, closeConnection, c.out)) {
         c.out.clear();

@@ -14,6 +14,9 @@
 
 namespace aw::webhook {
 
+// Readable bytes after every POST body a PostHandler gets (webhook/http/server.h).
+inline constexpr std::size_t kReadablePastBody = 64;
+
 // cpp-httplib's router, parser and response writer, without its sockets and threads.
 class HttpEngine : public httplib::Server {
  public:
@@ -24,7 +27,8 @@ class HttpEngine : public httplib::Server {
 
   // Answers a whole buffered request (`head` as the framing layer parsed it) without httplib,
   // appending the answer to `out`, when it can answer exactly as httplib would
-  // (webhook/http/direct_post.h). False, or unset: process_request answers.
+  // (webhook/http/direct_post.h). False, or unset: process_request answers. At least
+  // kReadablePastBody readable bytes follow `request`.
   using DirectLane = std::function<bool(std::string_view request, const http::RequestHead& head,
                                         bool closeConnection, std::string& out)>;
   DirectLane direct;

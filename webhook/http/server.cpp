@@ -137,7 +137,9 @@ bool readBody(const httplib::Request& req, httplib::Response& res,
     answerAndClose(res, 415, statusError(415));
     return false;
   }
-  if (!chunked) body.reserve(req.get_header_value<uint64_t>("Content-Length"));
+  if (!chunked) {
+    body.reserve(req.get_header_value<uint64_t>("Content-Length") + kReadablePastBody);
+  }
   bool tooLarge = false;
   const bool complete = read([&](const char* data, std::size_t n) {
     if (body.size() + n > limit) {
@@ -163,7 +165,9 @@ void AdmissionServer::servePost(const std::string& path, const PostHandler& hand
                                     const httplib::ContentReader& read) {
     std::string body;
     if (!readBody(req, res, read, options_.maxBodyBytes, body)) return;
-    HttpReply r = handler(body);
+    const std::size_t size = body.size();
+    body.append(kReadablePastBody, '\0');
+    HttpReply r = handler(std::string_view(body).substr(0, size));
     res.status = r.status;
     res.set_content(r.body, kJson);
   });

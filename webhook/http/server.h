@@ -48,6 +48,7 @@ struct HttpReply {
   int status = 200;
   std::string body;
 };
+// `body` is followed by kReadablePastBody readable bytes (webhook/http/http_stream.h).
 using PostHandler = std::function<HttpReply(std::string_view body)>;
 using GetHandler = std::function<HttpReply()>;
 
