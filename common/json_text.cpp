@@ -1,6 +1,7 @@
 #include "common/json_text.h"
 
 #include <cstdint>
+#include <cstring>
 
 namespace aw::json {
 
@@ -81,6 +82,18 @@ int sequence(std::string_view s, std::size_t i) {
   return l.more + 1;
 }
 
+// Whether the eight bytes at `p` are all ASCII that needs no escape (none >= 0x80, < 0x20, '"'
+// or '\\'), tested on a word at once.
+bool plainWord(const char* p) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
+  std::uint64_t x = 0;
+  std::memcpy(&x, p, sizeof x);
+  const auto zeroByte = [](std::uint64_t y) { return (y - kOnes) & ~y & kHigh; };
+  const std::uint64_t below20 = (x - 0x20 * kOnes) & ~x & kHigh;
+  return ((x & kHigh) | below20 | zeroByte(x ^ ('"' * kOnes)) | zeroByte(x ^ ('\\' * kOnes))) == 0;
+}
+
 }  // namespace
 
 void appendString(std::string& out, std::string_view s) {
@@ -88,6 +101,8 @@ void appendString(std::string& out, std::string_view s) {
   std::size_t plain = 0;  // start of the bytes copied as they are, not yet appended
   std::size_t i = 0;
   while (i < s.size()) {
+    while (i + 8 <= s.size() && plainWord(s.data() + i)) i += 8;
+    if (i == s.size()) break;
     const auto u = static_cast<std::uint8_t>(s[i]);
     if (u >= 0x20 && u != '"' && u != '\\' && u < 0x80) {
       ++i;

@@ -67,6 +67,17 @@ inline bool sameKey(std::string_view a, std::string_view b) {
           (a[0] == b[0] && std::memcmp(a.data() + 1, b.data() + 1, a.size() - 1) == 0));
 }
 
+// The lengths (modulo 64) of a set of keys: a member whose key length is not among them matches
+// none of the keys, which one test tells instead of a comparison with each.
+class KeyLengths {
+ public:
+  void add(std::size_t length) { bits_ |= std::uint64_t{1} << (length & 63); }
+  bool mayMatch(std::size_t length) const { return ((bits_ >> (length & 63)) & 1) != 0; }
+
+ private:
+  std::uint64_t bits_ = 0;
+};
+
 class View {
  public:
   View() = default;  // absent
@@ -230,7 +241,10 @@ nlohmann::json toNlohmann(View v);
 template <std::size_t N>
 std::array<View, N> fields(View object, const std::array<std::string_view, N>& keys) {
   std::array<View, N> out{};
+  KeyLengths lengths;
+  for (const std::string_view k : keys) lengths.add(k.size());
   for (const Member m : object.members()) {
+    if (!lengths.mayMatch(m.key.size())) continue;
     for (std::size_t i = 0; i < N; ++i) {
       if (sameKey(m.key, keys[i])) out[i] = m.value;
     }

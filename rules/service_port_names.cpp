@@ -20,11 +20,14 @@ void check(const Request& request, RuleContext& rule) {
     const auto name = json::string(json::child(port, "name"));
     if (name && !name->empty()) continue;
     const ServicePort p = describeServicePort(port);
-    std::string why = all ? "and this webhook's scope: all asks for a name on every port"
-                          : "and public federation services need a name on every port";
-    rule.report("spec.ports[" + std::to_string(index) + "]",
-                "port " + p.label + " has no name, " + why +
-                    " (add for example name: " + p.suggestedName + ")");
+    std::string message = "port ";
+    message += p.label;
+    message += all ? " has no name, and this webhook's scope: all asks for a name on every port"
+                   : " has no name, and public federation services need a name on every port";
+    message += " (add for example name: ";
+    message += p.suggestedName;
+    message += ')';
+    rule.report("spec.ports[" + std::to_string(index) + "]", std::move(message));
   }
 }
 

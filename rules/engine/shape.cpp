@@ -142,6 +142,7 @@ void visit(json::View v, const ShapeTree& tree, std::uint32_t index, At& at,
     json::View* last = reinterpret_cast<json::View*>(storage);
     std::uninitialized_value_construct_n(last, node.keys.size());
     for (const json::Member m : v.members()) {
+      if (!node.keyLengths.mayMatch(m.key.size())) continue;
       for (std::size_t k = 0; k < node.keys.size(); ++k) {
         if (json::sameKey(tree.nodes()[node.keys[k]].name, m.key)) last[k] = m.value;
       }
@@ -206,6 +207,7 @@ std::uint32_t ShapeTree::add(std::uint32_t parent, std::string_view segment) {
     named = static_cast<std::uint32_t>(nodes_.size());
     nodes_.emplace_back().name = segment;
     nodes_[parent].keys.push_back(named);
+    nodes_[parent].keyLengths.add(segment.size());
   }
   if (!each && !values) return named;
   int& slot = each ? nodes_[named].element : nodes_[named].value;

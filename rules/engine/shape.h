@@ -40,6 +40,7 @@ class ShapeTree {
     int shape = -1;         // the index of the shape ending here, or -1
     std::uint8_t types = 0;
     std::vector<std::uint32_t> keys;  // the named children
+    json::KeyLengths keyLengths;      // of their names
     int element = -1;                 // "[]": every element of a list
     int value = -1;                   // "{}": every value of a map
   };

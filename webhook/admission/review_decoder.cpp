@@ -40,7 +40,8 @@ struct FieldNode {
   std::vector<std::pair<std::string_view, std::unique_ptr<FieldNode>>> keys;  // "spec", "ports"
   std::unique_ptr<FieldNode> element;                                         // "ports[]"
   std::unique_ptr<FieldNode> value;                                           // "labels{}"
-  bool maps = false;  // some map ("{}") is read at or below this node
+  bool maps = false;               // some map ("{}") is read at or below this node
+  json::KeyLengths mapKeyLengths;  // of the keys with maps below them
 
   const FieldNode* key(std::string_view k) const {
     for (const auto& [name, node] : keys) {
@@ -83,7 +84,12 @@ void addPath(FieldNode& root, std::string_view path) {
 // Marks the nodes with a map at or below them; returns the root's mark.
 bool markMaps(FieldNode& node) {
   node.maps = node.value != nullptr;
-  for (auto& [name, below] : node.keys) node.maps |= markMaps(*below);
+  for (auto& [name, below] : node.keys) {
+    if (markMaps(*below)) {
+      node.maps = true;
+      node.mapKeyLengths.add(name.size());
+    }
+  }
   if (node.element) node.maps |= markMaps(*node.element);
   if (node.value) markMaps(*node.value);
   return node.maps;
@@ -138,6 +144,7 @@ void checkMaps(json::View v, const FieldNode& node) {
   }
   if (node.keys.empty()) return;
   for (const json::Member m : v.members()) {
+    if (!node.mapKeyLengths.mayMatch(m.key.size())) continue;
     if (const FieldNode* below = node.key(m.key); below != nullptr && below->maps) {
       checkMaps(m.value, *below);
     }
