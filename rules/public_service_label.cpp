@@ -6,6 +6,7 @@
 #include "common/text.h"
 #include "rules/all_rules.h"
 #include "rules/model/keys.h"
+#include "rules/service_ports.h"
 
 namespace aw::rules {
 
@@ -13,7 +14,7 @@ namespace {
 
 void check(const Request& request, RuleContext& rule) {
   const auto value =
-      json::stringAt(request.object, {"metadata", "labels", keys::kPublicServiceLabel});
+      json::string(json::child(serviceLabels(request, rule), keys::kPublicServiceLabel));
   if (!value || value->empty()) return;
   rule.report(keys::labelPath(keys::kPublicServiceLabel),
               "value " + quoteValue(*value) +

@@ -15,7 +15,7 @@ void check(const Request& request, RuleContext& rule) {
   const bool all = rule.choice(kScope) == Scope::All;
   if (!all && !isPublicService(request, rule)) return;
   std::size_t i = 0;
-  for (const json::View port : json::at(request.object, {"spec", "ports"}).elements()) {
+  for (const json::View port : servicePorts(request, rule).elements()) {
     const std::size_t index = i++;
     const auto name = json::string(json::child(port, "name"));
     if (name && !name->empty()) continue;

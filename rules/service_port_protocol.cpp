@@ -23,24 +23,28 @@ bool notProxied(json::View protocolField) {
 
 // Example names for the message: the table's http and tcp prefixes before the name. A name
 // that is not a valid port name already (only the `check` command can see one) is not repeated.
-std::string renameExamples(std::string_view name) {
+// "http-NAME or tcp-NAME" (<suffix> for a name that would not fit) appended to `out`.
+void appendRenameExamples(std::string& out, std::string_view name) {
   const bool plain = std::all_of(name.begin(), name.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '-';
   });
-  const std::string suffix = plain ? std::string(name) : "<suffix>";
-  std::string out;
+  const std::string_view suffix = plain ? name : "<suffix>";
+  bool first = true;
   for (std::string_view canonical : {"HTTP", "TCP"}) {
     if (const Protocol* p = protocolOfValue(canonical)) {
-      out += (out.empty() ? "" : " or ") + std::string(p->prefix) + "-" + suffix;
+      if (!first) out += " or ";
+      first = false;
+      out += p->prefix;
+      out += '-';
+      out += suffix;
     }
   }
-  return out;
 }
 
 void check(const Request& request, RuleContext& rule) {
   if (rule.choice(kScope) != Scope::All && !isPublicService(request, rule)) return;
   std::size_t i = 0;
-  for (const json::View port : json::at(request.object, {"spec", "ports"}).elements()) {
+  for (const json::View port : servicePorts(request, rule).elements()) {
     const std::size_t index = i++;
     const auto [nameField, appProtocolField, protocolField] =
         json::fields<3>(port, {"name", "appProtocol", "protocol"});
@@ -49,9 +53,11 @@ void check(const Request& request, RuleContext& rule) {
     const auto appProtocol = json::string(appProtocolField);
     if (appProtocol && !appProtocol->empty()) continue;
     if (notProxied(protocolField) || protocolOfPortName(*name) != nullptr) continue;
-    rule.report("spec.ports[" + std::to_string(index) + "].name",
-                quoteValue(*name) + " has no Istio protocol prefix, so Istio treats it as TCP: " +
-                    "rename it " + renameExamples(*name) + ", or set appProtocol");
+    std::string message = quoteValue(*name);
+    message += " has no Istio protocol prefix, so Istio treats it as TCP: rename it ";
+    appendRenameExamples(message, *name);
+    message += ", or set appProtocol";
+    rule.report("spec.ports[" + std::to_string(index) + "].name", std::move(message));
   }
 }
 

@@ -28,9 +28,11 @@ inline const std::vector<FieldShape> kServicePortShapes = {
     {"spec.ports[].appProtocol", kString},
 };
 
-// Labelled federation.istio.deckhouse.io/public-service, with any value.
-bool isPublicService(json::View service);
-// isPublicService(request.object), worked out once for the rules of one run.
+// A Service's metadata.labels and spec.ports, each looked up once for the rules of one run.
+json::View serviceLabels(const Request& request, RuleContext& rule);
+json::View servicePorts(const Request& request, RuleContext& rule);
+// Labelled federation.istio.deckhouse.io/public-service (with any value), worked out once for
+// the rules of one run.
 bool isPublicService(const Request& request, RuleContext& rule);
 
 struct ServicePort {

@@ -36,6 +36,8 @@ struct RuleInfo {
 struct Derived {
   std::optional<Subject> subject;
   std::optional<bool> publicService;  // a Service's (service_ports.h)
+  // A Service's metadata.labels and spec.ports (service_ports.h), looked up once.
+  std::optional<json::View> serviceLabels, servicePorts;
 };
 
 class RuleContext {
