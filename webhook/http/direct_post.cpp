@@ -2,25 +2,16 @@
 
 #include <charconv>
 
+#include "common/text.h"
+
 namespace aw::webhook::http {
 
 namespace {
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
-
 bool containsIgnoreCase(std::string_view s, std::string_view lowerNeedle) {
   if (lowerNeedle.size() > s.size()) return false;
   for (std::size_t i = 0; i + lowerNeedle.size() <= s.size(); ++i) {
-    if (iequals(s.substr(i, lowerNeedle.size()), lowerNeedle)) return true;
+    if (equalsIgnoreAsciiCase(s.substr(i, lowerNeedle.size()), lowerNeedle)) return true;
   }
   return false;
 }
@@ -35,11 +26,11 @@ std::string_view trim(std::string_view s) {
 enum class Field { Connection, ContentEncoding, ContentType, Range, AcceptEncoding, Other };
 
 Field fieldOf(std::string_view name) {
-  if (iequals(name, "Connection")) return Field::Connection;
-  if (iequals(name, "Content-Encoding")) return Field::ContentEncoding;
-  if (iequals(name, "Content-Type")) return Field::ContentType;
-  if (iequals(name, "Range")) return Field::Range;
-  if (iequals(name, "Accept-Encoding")) return Field::AcceptEncoding;
+  if (equalsIgnoreAsciiCase(name, "Connection")) return Field::Connection;
+  if (equalsIgnoreAsciiCase(name, "Content-Encoding")) return Field::ContentEncoding;
+  if (equalsIgnoreAsciiCase(name, "Content-Type")) return Field::ContentType;
+  if (equalsIgnoreAsciiCase(name, "Range")) return Field::Range;
+  if (equalsIgnoreAsciiCase(name, "Accept-Encoding")) return Field::AcceptEncoding;
   return Field::Other;
 }
 
