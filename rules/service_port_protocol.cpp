@@ -21,9 +21,9 @@ bool notProxied(json::View protocolField) {
          (equalsIgnoreAsciiCase(*protocol, "UDP") || equalsIgnoreAsciiCase(*protocol, "SCTP"));
 }
 
-// Example names for the message: the table's http and tcp prefixes before the name. A name
-// that is not a valid port name already (only the `check` command can see one) is not repeated.
-// "http-NAME or tcp-NAME" (<suffix> for a name that would not fit) appended to `out`.
+// Appends example names for the message, "http-NAME or tcp-NAME": the table's http and tcp
+// prefixes before the name. A name that is not a valid port name already (only the `check`
+// command can see one) is not repeated: <suffix> stands for it.
 void appendRenameExamples(std::string& out, std::string_view name) {
   const bool plain = std::all_of(name.begin(), name.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '-';
